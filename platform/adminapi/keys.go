@@ -1,0 +1,54 @@
+package adminapi
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/google/uuid"
+
+	"github.com/plinth-dev/plinth/platform/apierror"
+	"github.com/plinth-dev/plinth/platform/store"
+)
+
+func (a *API) listKeys(c *fiber.Ctx) error {
+	keys, err := a.d.Store.Keys(c.UserContext(), project(c).Ref)
+	if err != nil {
+		return err
+	}
+	return list(c, keys, len(keys), 0, len(keys))
+}
+
+func (a *API) mintKey(c *fiber.Ctx) error {
+	var in struct {
+		Role string `json:"role"`
+	}
+	if err := decode(c, &in); err != nil {
+		return err
+	}
+	if in.Role != store.RoleAnon && in.Role != store.RoleServiceRole {
+		return apierror.Newf(http.StatusBadRequest, apierror.CodeBadRequest, "role must be \"anon\" or \"service_role\", not %q", in.Role)
+	}
+	p := project(c)
+	k, err := a.d.Store.MintKey(c.UserContext(), p.Ref, in.Role, store.Audit{ProjectRef: p.Ref, Actor: caller(c).actor(), Action: "key.create", Target: in.Role})
+	if err != nil {
+		return err
+	}
+	return c.Status(http.StatusCreated).JSON(k)
+}
+
+func (a *API) revokeKey(c *fiber.Ctx) error {
+	id, err := uuid.Parse(c.Params("id"))
+	if err != nil {
+		return notFound("Key")
+	}
+	p := project(c)
+	err = a.d.Store.RevokeKey(c.UserContext(), p.Ref, id, store.Audit{ProjectRef: p.Ref, Actor: caller(c).actor(), Action: "key.revoke", Target: id.String()})
+	if errors.Is(err, store.ErrNotFound) {
+		return notFound("Key")
+	}
+	if err != nil {
+		return err
+	}
+	return c.SendStatus(http.StatusNoContent)
+}

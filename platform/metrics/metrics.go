@@ -1,0 +1,38 @@
+// Package metrics holds the server's Prometheus collectors in a registry of
+// its own (no global default registry), so two servers in one test process
+// do not collide.
+package metrics
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+)
+
+// Metrics are the collectors the server updates.
+type Metrics struct {
+	Registry *prometheus.Registry
+	Requests *prometheus.CounterVec
+	Duration *prometheus.HistogramVec
+}
+
+// New registers the collectors.
+func New() *Metrics {
+	r := prometheus.NewRegistry()
+	m := &Metrics{
+		Registry: r,
+		Requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "plinth_http_requests_total", Help: "HTTP requests by route class and status.",
+		}, []string{"class", "status"}),
+		Duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "plinth_http_request_duration_seconds", Help: "HTTP request latency by route class.",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+		}, []string{"class"}),
+	}
+	r.MustRegister(m.Requests, m.Duration, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// GaugeFunc registers a gauge computed at scrape time.
+func (m *Metrics) GaugeFunc(name, help string, f func() float64) {
+	m.Registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, f))
+}

@@ -1,0 +1,136 @@
+package server
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/google/uuid"
+
+	"github.com/plinth-dev/plinth/platform/apierror"
+	"github.com/plinth-dev/plinth/tenants/principal"
+)
+
+const (
+	localRequestID = "plinth.request_id"
+	localPrincipal = "plinth.principal"
+	localProject   = "plinth.project"
+)
+
+// requestID keeps a sane incoming X-Request-Id (so traces join up) or makes one.
+func requestID(c *fiber.Ctx) error {
+	id := c.Get(fiber.HeaderXRequestID)
+	if !validRequestID(id) {
+		id = uuid.NewString()
+	}
+	c.Locals(localRequestID, id)
+	c.Set(fiber.HeaderXRequestID, id)
+	return c.Next()
+}
+
+func validRequestID(id string) bool {
+	if id == "" || len(id) > 64 {
+		return false
+	}
+	for _, r := range id {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.') {
+			return false
+		}
+	}
+	return true
+}
+
+func routeClass(path string) string {
+	switch {
+	case strings.HasPrefix(path, "/p/"):
+		rest := path[3:]
+		if i := strings.IndexByte(rest, '/'); i >= 0 {
+			rest = rest[i:]
+		}
+		switch {
+		case strings.HasPrefix(rest, "/rest/"):
+			return "rest"
+		case strings.HasPrefix(rest, "/auth/"):
+			return "auth"
+		}
+		return "project"
+	case strings.HasPrefix(path, "/admin/"):
+		return "admin"
+	case strings.HasPrefix(path, "/dashboard"):
+		return "dashboard"
+	}
+	return "ops"
+}
+
+// observe logs each request and records its metrics. The query string is
+// never logged: filters can carry personal data and some clients put tokens
+// there.
+func (s *Server) observe(c *fiber.Ctx) error {
+	start := time.Now()
+	err := c.Next()
+	if err != nil {
+		if herr := s.app.ErrorHandler(c, err); herr != nil {
+			_ = c.SendStatus(http.StatusInternalServerError)
+		}
+	}
+	status := c.Response().StatusCode()
+	class := routeClass(c.Path())
+	d := time.Since(start)
+	s.metrics.Requests.WithLabelValues(class, strconv.Itoa(status)).Inc()
+	s.metrics.Duration.WithLabelValues(class).Observe(d.Seconds())
+	level := slog.LevelDebug
+	if status >= 500 {
+		level = slog.LevelError
+	} else if class != "rest" && class != "ops" {
+		level = slog.LevelInfo
+	}
+	s.log.Log(c.UserContext(), level, "request", "id", c.Locals(localRequestID), "method", c.Method(),
+		"path", c.Path(), "status", status, "ms", float64(d.Microseconds())/1000)
+	return nil
+}
+
+// errorHandler is the single place errors become responses.
+func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
+	anonymous := true
+	if p, ok := c.Locals(localPrincipal).(*principal.Principal); ok {
+		anonymous = p.Anonymous()
+	}
+	var fe *fiber.Error
+	var ae *apierror.Error
+	if errors.As(err, &fe) {
+		ae = fromFiber(fe)
+	} else {
+		ae = apierror.From(err, anonymous)
+	}
+	if ae.Status >= 500 {
+		s.log.Error("request failed", "id", c.Locals(localRequestID), "path", c.Path(), "code", ae.Code, "err", err)
+	}
+	c.Status(ae.Status)
+	if ae.Status == http.StatusServiceUnavailable {
+		c.Set(fiber.HeaderRetryAfter, "1")
+	}
+	return c.JSON(ae)
+}
+
+func fromFiber(fe *fiber.Error) *apierror.Error {
+	switch fe.Code {
+	case http.StatusNotFound:
+		return apierror.New(http.StatusNotFound, apierror.CodeNotFound, "Not found")
+	case http.StatusMethodNotAllowed:
+		return apierror.New(http.StatusMethodNotAllowed, "PGRST117", "Method not allowed")
+	case http.StatusRequestEntityTooLarge:
+		return apierror.New(http.StatusRequestEntityTooLarge, apierror.CodeTooLarge, "Request body too large")
+	case http.StatusRequestHeaderFieldsTooLarge:
+		return apierror.New(http.StatusRequestHeaderFieldsTooLarge, apierror.CodeHeaderTooLarge, "Request headers too large")
+	case http.StatusRequestTimeout:
+		return apierror.New(http.StatusRequestTimeout, apierror.CodeBadRequest, "Request timeout")
+	}
+	if fe.Code >= 400 && fe.Code < 500 {
+		return apierror.New(fe.Code, apierror.CodeBadRequest, fe.Message)
+	}
+	return apierror.Internal(fe)
+}

@@ -1,0 +1,144 @@
+package server
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/plinth-dev/plinth/platform/apierror"
+	"github.com/plinth-dev/plinth/platform/registry"
+	"github.com/plinth-dev/plinth/platform/store"
+	"github.com/plinth-dev/plinth/tenants/principal"
+	"github.com/plinth-dev/plinth/tenants/provision"
+)
+
+func projectOf(c *fiber.Ctx) *store.Project {
+	p, _ := c.Locals(localProject).(*store.Project)
+	return p
+}
+
+func principalOf(c *fiber.Ctx) *principal.Principal {
+	p, _ := c.Locals(localPrincipal).(*principal.Principal)
+	return p
+}
+
+// hostRouting maps {ref}.{PLINTH_BASE_DOMAIN}/rest/v1/... onto /p/{ref}/... .
+func (s *Server) hostRouting(c *fiber.Ctx) error {
+	host := strings.ToLower(c.Hostname())
+	if i := strings.LastIndexByte(host, ':'); i >= 0 {
+		host = host[:i]
+	}
+	suffix := "." + s.cfg.BaseDomain
+	if ref, ok := strings.CutSuffix(host, suffix); ok && provision.ValidRef(ref) && !strings.HasPrefix(c.Path(), "/p/") {
+		c.Path("/p/" + ref + c.Path())
+	}
+	return c.Next()
+}
+
+// loadProject resolves /p/:ref to a project (cached).
+func (s *Server) loadProject(c *fiber.Ctx) error {
+	ref := c.Params("ref")
+	if !provision.ValidRef(ref) {
+		return apierror.ErrProjectUnknown
+	}
+	p, err := s.registry.Project(c.UserContext(), ref)
+	if errors.Is(err, store.ErrNotFound) {
+		return apierror.ErrProjectUnknown
+	}
+	if err != nil {
+		return err
+	}
+	c.Locals(localProject, p)
+	return c.Next()
+}
+
+var exposedHeaders = strings.Join([]string{
+	"Content-Range", "Content-Location", "Location", "Preference-Applied", "X-Request-Id",
+	"RateLimit", "RateLimit-Policy", "X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset",
+	"Retry-After", "X-Supabase-Api-Version",
+}, ", ")
+
+// cors applies the project's allowed origins. Preflights are answered here,
+// before any key check: browsers send them without credentials.
+func (s *Server) cors(c *fiber.Ctx) error {
+	origin := c.Get(fiber.HeaderOrigin)
+	if origin == "" {
+		return c.Next()
+	}
+	p := projectOf(c)
+	allowed, wildcard := false, false
+	for _, o := range p.Settings.CORSOrigins {
+		if o == "*" {
+			allowed, wildcard = true, true
+			break
+		}
+		if strings.EqualFold(o, origin) {
+			allowed = true
+		}
+	}
+	c.Append(fiber.HeaderVary, "Origin")
+	if allowed {
+		if wildcard {
+			c.Set(fiber.HeaderAccessControlAllowOrigin, "*")
+		} else {
+			c.Set(fiber.HeaderAccessControlAllowOrigin, origin)
+		}
+		c.Set(fiber.HeaderAccessControlExposeHeaders, exposedHeaders)
+	}
+	if c.Method() == fiber.MethodOptions && c.Get(fiber.HeaderAccessControlRequestMethod) != "" {
+		if allowed {
+			c.Set(fiber.HeaderAccessControlAllowMethods, "GET, HEAD, POST, PATCH, PUT, DELETE, OPTIONS")
+			if h := c.Get(fiber.HeaderAccessControlRequestHeaders); h != "" {
+				c.Set(fiber.HeaderAccessControlAllowHeaders, h)
+			}
+			c.Set(fiber.HeaderAccessControlMaxAge, "86400")
+		}
+		return c.SendStatus(http.StatusNoContent)
+	}
+	return c.Next()
+}
+
+// authenticate turns the apikey header (or bearer key) into a principal.
+func (s *Server) authenticate(c *fiber.Ctx) error {
+	p := projectOf(c)
+	key := c.Get("apikey")
+	bearer, hasBearer := strings.CutPrefix(c.Get(fiber.HeaderAuthorization), "Bearer ")
+	bearer = strings.TrimSpace(bearer)
+	if key == "" && hasBearer {
+		key = bearer
+	}
+	if key == "" {
+		return apierror.ErrNoAPIKey
+	}
+	k, err := s.registry.Authenticate(c.UserContext(), p.Ref, key)
+	if errors.Is(err, store.ErrNotFound) || errors.Is(err, registry.ErrWrongProject) {
+		return apierror.ErrBadAPIKey
+	}
+	if err != nil {
+		return err
+	}
+	role := k.Role
+	// A second, different bearer key takes precedence, as in Supabase
+	// (apikey=anon, Authorization=service key).
+	if hasBearer && bearer != "" && bearer != key {
+		bk, err := s.registry.Authenticate(c.UserContext(), p.Ref, bearer)
+		if errors.Is(err, store.ErrNotFound) || errors.Is(err, registry.ErrWrongProject) {
+			return apierror.New(http.StatusUnauthorized, "PGRST301", "Invalid bearer token")
+		}
+		if err != nil {
+			return err
+		}
+		k, role = bk, bk.Role
+	}
+	dbRole := p.Schema + "_anon"
+	if role == store.RoleServiceRole {
+		dbRole = p.Schema + "_owner"
+	}
+	c.Locals(localPrincipal, &principal.Principal{
+		Ref: p.Ref, Role: role, DBRole: dbRole, KeyID: k.ID.String(),
+		Claims: map[string]any{"role": role},
+	})
+	return c.Next()
+}

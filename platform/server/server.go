@@ -1,0 +1,253 @@
+// Package server assembles the Fiber app: middleware order, the admin API,
+// each project's data API, health and metrics endpoints, and graceful
+// shutdown.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/adaptor"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/plinth-dev/plinth/platform/adminapi"
+	"github.com/plinth-dev/plinth/platform/config"
+	"github.com/plinth-dev/plinth/platform/metrics"
+	"github.com/plinth-dev/plinth/platform/notify"
+	"github.com/plinth-dev/plinth/platform/password"
+	"github.com/plinth-dev/plinth/platform/registry"
+	"github.com/plinth-dev/plinth/platform/seal"
+	"github.com/plinth-dev/plinth/platform/store"
+	"github.com/plinth-dev/plinth/tenants/pool"
+	"github.com/plinth-dev/plinth/tenants/provision"
+	"github.com/plinth-dev/plinth/tenants/restapi"
+	"github.com/plinth-dev/plinth/tenants/schema"
+)
+
+// Server is one Plinth instance.
+type Server struct {
+	cfg      config.Config
+	log      *slog.Logger
+	store    *store.Store
+	registry *registry.Registry
+	pools    *pool.Manager
+	schemas  *schema.Cache
+	listener *notify.Listener
+	redis    *redis.Client
+	metrics  *metrics.Metrics
+	app      *fiber.App
+
+	provisioner *provision.Provisioner
+	cancel      context.CancelFunc
+}
+
+// New connects to Postgres (and Redis), applies platform migrations, creates
+// the first admin if configured, and builds the HTTP app.
+func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, error) {
+	if cfg.DatabaseURL == "" {
+		return nil, errors.New("PLINTH_DATABASE_URL is required (or run `plinth dev`)")
+	}
+	sealer, err := seal.New(cfg.SecretKey)
+	if err != nil {
+		return nil, err
+	}
+	if err := store.Migrate(ctx, cfg.DatabaseURL, log); err != nil {
+		return nil, err
+	}
+	st, err := store.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, log: log, store: st, metrics: metrics.New()}
+	s.registry = registry.New(st, sealer, 10000, 5*time.Minute)
+	s.pools, err = pool.New(pool.Options{DatabaseURL: cfg.DatabaseURL, PerPool: cfg.TenantPoolMax, TotalConns: cfg.TotalConnsMax}, s.registry.Credentials)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	s.schemas = schema.NewCache(2000, func(ctx context.Context, ref string) (*schema.Schema, error) {
+		p, err := s.registry.Project(ctx, ref)
+		if err != nil {
+			return nil, err
+		}
+		return schema.Load(ctx, st.Pool, p.Schema)
+	})
+	if cfg.RedisURL != "" {
+		opt, err := redis.ParseURL(cfg.RedisURL)
+		if err != nil {
+			st.Close()
+			return nil, fmt.Errorf("PLINTH_REDIS_URL: %w", err)
+		}
+		opt.DialTimeout, opt.ReadTimeout, opt.WriteTimeout, opt.MaxRetries = time.Second, 500*time.Millisecond, 500*time.Millisecond, 1
+		s.redis = redis.NewClient(opt)
+	}
+	s.listener = notify.New(cfg.DatabaseURL, log)
+	s.listener.Handle(store.ChannelProject, notify.Handler{
+		OnNotify: func(ref string) { s.registry.Invalidate(ref); s.schemas.Invalidate(ref) },
+		OnReset:  func() { s.registry.Purge(); s.schemas.Purge() },
+	})
+	s.listener.Handle(store.ChannelSchema, notify.Handler{OnNotify: s.schemas.Invalidate, OnReset: s.schemas.Purge})
+	s.metrics.GaugeFunc("plinth_tenant_pools", "Open per-project pools.", func() float64 { return float64(s.pools.Stats().Pools) })
+	s.metrics.GaugeFunc("plinth_tenant_conns", "Connections held by project pools.", func() float64 { return float64(s.pools.Stats().TotalConns) })
+	s.metrics.GaugeFunc("plinth_tenant_conns_in_use", "Project pool connections in use.", func() float64 { return float64(s.pools.Stats().AcquiredConns) })
+	s.metrics.GaugeFunc("plinth_control_conns", "Control-plane pool connections.", func() float64 { return float64(st.Pool.Stat().TotalConns()) })
+
+	if err := s.bootstrapAdmin(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	s.provisioner = &provision.Provisioner{Store: st, Sealer: sealer, Prefix: cfg.TenantPrefix}
+	s.app = s.routes()
+	return s, nil
+}
+
+func (s *Server) bootstrapAdmin(ctx context.Context) error {
+	if s.cfg.AdminEmail == "" || s.cfg.AdminPassword == "" {
+		return nil
+	}
+	if _, err := s.store.AdminByEmail(ctx, s.cfg.AdminEmail); err == nil {
+		return nil
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	h, err := password.Hash(s.cfg.AdminPassword, password.Default)
+	if err != nil {
+		return err
+	}
+	if _, err := s.store.CreateAdmin(ctx, s.cfg.AdminEmail, h, true); err != nil && !errors.Is(err, store.ErrConflict) {
+		return err
+	}
+	s.log.Info("created first admin", "email", store.NormalizeEmail(s.cfg.AdminEmail))
+	return nil
+}
+
+// App exposes the Fiber app (tests drive it with app.Test).
+func (s *Server) App() *fiber.App { return s.app }
+
+// Store exposes the metadata store (dev mode seeds through it).
+func (s *Server) Store() *store.Store { return s.store }
+
+func (s *Server) routes() *fiber.App {
+	app := fiber.New(fiber.Config{
+		AppName:               "plinth",
+		DisableStartupMessage: true,
+		ReadBufferSize:        32 * 1024,
+		BodyLimit:             8 << 20,
+		ReadTimeout:           30 * time.Second,
+		WriteTimeout:          60 * time.Second,
+		IdleTimeout:           120 * time.Second,
+		ErrorHandler:          s.errorHandler,
+	})
+	s.app = app
+	app.Use(requestID, s.observe)
+	if s.cfg.BaseDomain != "" {
+		app.Use(s.hostRouting)
+	}
+	app.Get("/healthz", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"status": "ok"}) })
+	app.Get("/readyz", s.ready)
+	app.Get("/metrics", adaptor.HTTPHandler(promhttp.HandlerFor(s.metrics.Registry, promhttp.HandlerOpts{})))
+
+	adminapi.New(adminapi.Deps{
+		Store: s.store, Provisioner: s.provisioner, Pools: s.pools, Schemas: s.schemas,
+		AdminToken: s.cfg.AdminToken, StatementTimeout: s.cfg.StatementTimeout, Log: s.log,
+	}).Register(app.Group("/admin/v1"))
+
+	proj := app.Group("/p/:ref", s.loadProject, s.cors)
+	rest := proj.Group("/rest/v1", s.authenticate)
+	restapi.New(restapi.Deps{
+		Project: projectOf, Principal: principalOf, Schemas: s.schemas, Pools: s.pools,
+		MaxRows: s.cfg.MaxRows, StatementTimeout: s.cfg.StatementTimeout,
+	}).Register(rest)
+	return app
+}
+
+func (s *Server) ready(c *fiber.Ctx) error {
+	ctx, cancel := context.WithTimeout(c.UserContext(), 2*time.Second)
+	defer cancel()
+	checks := fiber.Map{}
+	ok := true
+	if err := s.store.Pool.Ping(ctx); err != nil {
+		checks["postgres"] = "unavailable"
+		ok = false
+	} else {
+		checks["postgres"] = "ok"
+	}
+	if s.redis != nil {
+		if err := s.redis.Ping(ctx).Err(); err != nil {
+			checks["redis"] = "unavailable"
+			ok = false
+		} else {
+			checks["redis"] = "ok"
+		}
+	}
+	if !ok {
+		return c.Status(fiber.StatusServiceUnavailable).JSON(fiber.Map{"status": "unavailable", "checks": checks})
+	}
+	return c.JSON(fiber.Map{"status": "ok", "checks": checks})
+}
+
+// Run serves on ln until ctx is cancelled, then drains in-flight requests.
+func (s *Server) Run(ctx context.Context, ln net.Listener) error {
+	lctx, cancel := context.WithCancel(context.Background())
+	s.cancel = cancel
+	go s.listener.Run(lctx)
+	errc := make(chan error, 1)
+	go func() { errc <- s.app.Listener(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	s.log.Info("shutting down: draining in-flight requests", "timeout", s.cfg.ShutdownTimeout)
+	err := s.app.ShutdownWithTimeout(s.cfg.ShutdownTimeout)
+	<-errc
+	return err
+}
+
+// StartListener runs cache invalidation without serving HTTP (tests using App).
+func (s *Server) StartListener() {
+	lctx, cancel := context.WithCancel(context.Background())
+	s.cancel = cancel
+	go s.listener.Run(lctx)
+	select {
+	case <-s.listener.Ready():
+	case <-time.After(10 * time.Second):
+	}
+}
+
+// Close releases pools and connections.
+func (s *Server) Close() {
+	if s.cancel != nil {
+		s.cancel()
+	}
+	if s.pools != nil {
+		s.pools.Close()
+	}
+	if s.redis != nil {
+		_ = s.redis.Close()
+	}
+	s.store.Close()
+}
+
+// SeedProject provisions a project and runs setup SQL in it as its owner
+// (used by `plinth dev` for the demo project).
+func (s *Server) SeedProject(ctx context.Context, ref, name, sql string) (*provision.Result, error) {
+	res, err := s.provisioner.Create(ctx, ref, name, store.Audit{Actor: "dev"}, nil)
+	if err != nil {
+		return nil, err
+	}
+	p, err := s.pools.Get(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := pool.Script(ctx, p, res.Project.Schema+"_owner", res.Project.Schema, s.cfg.StatementTimeout, sql); err != nil {
+		return nil, err
+	}
+	return res, nil
+}

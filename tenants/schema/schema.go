@@ -1,0 +1,248 @@
+// Package schema reads a project's catalog (tables, views, columns, keys,
+// foreign keys, functions) into an immutable Schema value, and caches one per
+// project until a NOTIFY says it changed.
+package schema
+
+import (
+	"context"
+	"fmt"
+	"sort"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Schema is one project's API surface, read from pg_catalog.
+type Schema struct {
+	Name      string
+	Tables    map[string]*Table
+	Functions map[string][]*Function
+}
+
+// Table is a table, view, materialized view or foreign table.
+type Table struct {
+	Name        string
+	Kind        string // "table", "view", "materialized_view", "foreign_table", "partitioned_table"
+	Insertable  bool
+	Columns     []*Column
+	ColumnIndex map[string]*Column
+	PrimaryKey  []string
+	ForeignKeys []*ForeignKey
+	Comment     string
+}
+
+// Column describes one column.
+type Column struct {
+	Name      string
+	Position  int
+	Type      string // format_type, e.g. "integer", "character varying(20)", "text[]"
+	TypeName  string // base type name, e.g. "int4", "_text", an enum's name
+	Category  string // pg_type.typcategory of the column type
+	EnumVals  []string
+	Nullable  bool
+	Default   string
+	Identity  bool
+	Generated bool
+	IsPK      bool
+	Comment   string
+}
+
+// ForeignKey links columns of a table to another table in the same schema.
+type ForeignKey struct {
+	Name       string
+	Table      string
+	Columns    []string
+	RefTable   string
+	RefColumns []string
+}
+
+// Function is a callable function in the project schema.
+type Function struct {
+	Name       string
+	Args       []Arg
+	ReturnType string
+	ReturnsSet bool
+	Volatile   string // "i", "s" or "v"
+}
+
+// Arg is one function argument.
+type Arg struct {
+	Name       string
+	Type       string
+	HasDefault bool
+}
+
+// Table returns a table by name.
+func (s *Schema) Table(name string) (*Table, bool) {
+	t, ok := s.Tables[name]
+	return t, ok
+}
+
+// TableNames returns the table names in order.
+func (s *Schema) TableNames() []string {
+	out := make([]string, 0, len(s.Tables))
+	for n := range s.Tables {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Column returns a column by name.
+func (t *Table) Column(name string) (*Column, bool) {
+	c, ok := t.ColumnIndex[name]
+	return c, ok
+}
+
+// Querier is what Load reads the catalog through (the control-plane pool:
+// reading pg_catalog runs no tenant code).
+type Querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+}
+
+const tablesSQL = `
+select c.relname,
+       case c.relkind when 'r' then 'table' when 'p' then 'partitioned_table' when 'v' then 'view'
+                      when 'm' then 'materialized_view' else 'foreign_table' end,
+       c.relkind in ('r', 'p') or (c.relkind in ('v', 'f') and pg_relation_is_updatable(c.oid, false) & 8 = 8),
+       coalesce(obj_description(c.oid, 'pg_class'), '')
+from pg_class c join pg_namespace n on n.oid = c.relnamespace
+where n.nspname = $1 and c.relkind in ('r', 'p', 'v', 'm', 'f')`
+
+const columnsSQL = `
+select c.relname, a.attname, a.attnum, format_type(a.atttypid, a.atttypmod),
+       coalesce(bt.typname, t.typname), t.typcategory,
+       coalesce((select array_agg(e.enumlabel order by e.enumsortorder) from pg_enum e where e.enumtypid = coalesce(et.oid, t.oid)), '{}'),
+       not a.attnotnull, coalesce(pg_get_expr(d.adbin, d.adrelid), ''),
+       a.attidentity <> '', a.attgenerated <> '',
+       coalesce(col_description(c.oid, a.attnum), '')
+from pg_attribute a
+join pg_class c on c.oid = a.attrelid
+join pg_namespace n on n.oid = c.relnamespace
+join pg_type t on t.oid = a.atttypid
+left join pg_type bt on t.typtype = 'd' and bt.oid = t.typbasetype
+left join pg_type et on et.oid = t.typelem and t.typcategory = 'A' and et.typtype = 'e'
+left join pg_attrdef d on d.adrelid = a.attrelid and d.adnum = a.attnum
+where n.nspname = $1 and c.relkind in ('r', 'p', 'v', 'm', 'f') and a.attnum > 0 and not a.attisdropped
+order by c.relname, a.attnum`
+
+const constraintsSQL = `
+select con.conname, con.contype, c.relname,
+       array(select a.attname from unnest(con.conkey) with ordinality k(n, i) join pg_attribute a on a.attrelid = con.conrelid and a.attnum = k.n order by k.i),
+       coalesce(fc.relname, ''),
+       array(select a.attname from unnest(coalesce(con.confkey, '{}')) with ordinality k(n, i) join pg_attribute a on a.attrelid = con.confrelid and a.attnum = k.n order by k.i)
+from pg_constraint con
+join pg_class c on c.oid = con.conrelid
+join pg_namespace n on n.oid = c.relnamespace
+left join pg_class fc on fc.oid = con.confrelid and fc.relnamespace = n.oid
+where n.nspname = $1 and con.contype in ('p', 'f')
+order by con.conname`
+
+const functionsSQL = `
+select p.proname, coalesce(p.proargnames, '{}'), array(select format_type(t, null) from unnest(p.proargtypes) t),
+       p.pronargdefaults, format_type(p.prorettype, null), p.proretset, p.provolatile,
+       coalesce(p.proargmodes::text[], '{}')
+from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+where n.nspname = $1 and p.prokind = 'f'
+order by p.proname, p.oid`
+
+// Load reads a schema's catalog.
+func Load(ctx context.Context, q Querier, schemaName string) (*Schema, error) {
+	s := &Schema{Name: schemaName, Tables: map[string]*Table{}, Functions: map[string][]*Function{}}
+	if err := each(ctx, q, tablesSQL, schemaName, func(r pgx.Rows) error {
+		t := &Table{ColumnIndex: map[string]*Column{}}
+		if err := r.Scan(&t.Name, &t.Kind, &t.Insertable, &t.Comment); err != nil {
+			return err
+		}
+		s.Tables[t.Name] = t
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("load tables of %s: %w", schemaName, err)
+	}
+	if err := each(ctx, q, columnsSQL, schemaName, func(r pgx.Rows) error {
+		var table string
+		c := &Column{}
+		if err := r.Scan(&table, &c.Name, &c.Position, &c.Type, &c.TypeName, &c.Category, &c.EnumVals,
+			&c.Nullable, &c.Default, &c.Identity, &c.Generated, &c.Comment); err != nil {
+			return err
+		}
+		if t := s.Tables[table]; t != nil {
+			t.Columns = append(t.Columns, c)
+			t.ColumnIndex[c.Name] = c
+		}
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("load columns of %s: %w", schemaName, err)
+	}
+	if err := each(ctx, q, constraintsSQL, schemaName, func(r pgx.Rows) error {
+		var name, typ, table, refTable string
+		var cols, refCols []string
+		if err := r.Scan(&name, &typ, &table, &cols, &refTable, &refCols); err != nil {
+			return err
+		}
+		t := s.Tables[table]
+		if t == nil {
+			return nil
+		}
+		switch typ {
+		case "p":
+			t.PrimaryKey = cols
+			for _, c := range cols {
+				if col := t.ColumnIndex[c]; col != nil {
+					col.IsPK = true
+				}
+			}
+		case "f":
+			if refTable != "" { // references outside the schema are not embeddable
+				t.ForeignKeys = append(t.ForeignKeys, &ForeignKey{Name: name, Table: table, Columns: cols, RefTable: refTable, RefColumns: refCols})
+			}
+		}
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("load constraints of %s: %w", schemaName, err)
+	}
+	if err := each(ctx, q, functionsSQL, schemaName, func(r pgx.Rows) error {
+		f := &Function{}
+		var names, types, modes []string
+		var nDefaults int
+		if err := r.Scan(&f.Name, &names, &types, &nDefaults, &f.ReturnType, &f.ReturnsSet, &f.Volatile, &modes); err != nil {
+			return err
+		}
+		// proargnames also lists OUT arguments; keep the IN ones that
+		// proargtypes describes.
+		inNames := names
+		if len(modes) > 0 {
+			inNames = nil
+			for i, m := range modes {
+				if (m == "i" || m == "b" || m == "v") && i < len(names) {
+					inNames = append(inNames, names[i])
+				}
+			}
+		}
+		for i, typ := range types {
+			a := Arg{Type: typ, HasDefault: i >= len(types)-nDefaults}
+			if i < len(inNames) {
+				a.Name = inNames[i]
+			}
+			f.Args = append(f.Args, a)
+		}
+		s.Functions[f.Name] = append(s.Functions[f.Name], f)
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("load functions of %s: %w", schemaName, err)
+	}
+	return s, nil
+}
+
+func each(ctx context.Context, q Querier, sql, schemaName string, fn func(pgx.Rows) error) error {
+	rows, err := q.Query(ctx, sql, schemaName)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := fn(rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
