@@ -25,11 +25,14 @@ import (
 
 // Deps are the admin API's collaborators.
 type Deps struct {
-	Store            *store.Store
-	Provisioner      *provision.Provisioner
-	Pools            *pool.Manager
-	Schemas          *schema.Cache
-	AdminToken       string
+	Store       *store.Store
+	Provisioner *provision.Provisioner
+	Pools       *pool.Manager
+	Schemas     *schema.Cache
+	AdminToken  string
+	// Invalidate drops this instance's cached copy of a project at once;
+	// other instances follow the NOTIFY sent with the change.
+	Invalidate       func(ref string)
 	StatementTimeout time.Duration
 	Log              *slog.Logger
 }

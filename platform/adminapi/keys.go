@@ -50,5 +50,6 @@ func (a *API) revokeKey(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	a.d.Invalidate(p.Ref)
 	return c.SendStatus(http.StatusNoContent)
 }

@@ -113,6 +113,7 @@ func (a *API) deleteProject(c *fiber.Ctx) error {
 		return err
 	}
 	a.d.Pools.Drop(p.Ref)
+	a.d.Invalidate(p.Ref)
 	return c.SendStatus(http.StatusNoContent)
 }
 

@@ -65,6 +65,7 @@ func (a *API) patchSettings(c *fiber.Ctx) error {
 	if err := a.d.Store.UpdateSettings(c.UserContext(), p.Ref, st, audit); err != nil {
 		return err
 	}
+	a.d.Invalidate(p.Ref)
 	return c.JSON(st)
 }
 

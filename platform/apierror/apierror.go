@@ -149,7 +149,7 @@ func fromPG(pe *pgconn.PgError, anonymous bool) *Error {
 
 func pgStatus(code string, anonymous bool) int {
 	switch code {
-	case "23505", "23503", "23P01", "40001", "40P01":
+	case "23505", "23503", "23P01", "40001", "40P01", "42710":
 		return http.StatusConflict
 	case "42501":
 		if anonymous {

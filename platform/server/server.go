@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"sync/atomic"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -44,6 +45,7 @@ type Server struct {
 	app      *fiber.App
 
 	provisioner *provision.Provisioner
+	listening   atomic.Bool
 	cancel      context.CancelFunc
 }
 
@@ -89,7 +91,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	}
 	s.listener = notify.New(cfg.DatabaseURL, log)
 	s.listener.Handle(store.ChannelProject, notify.Handler{
-		OnNotify: func(ref string) { s.registry.Invalidate(ref); s.schemas.Invalidate(ref) },
+		OnNotify: s.invalidate,
 		OnReset:  func() { s.registry.Purge(); s.schemas.Purge() },
 	})
 	s.listener.Handle(store.ChannelSchema, notify.Handler{OnNotify: s.schemas.Invalidate, OnReset: s.schemas.Purge})
@@ -155,7 +157,7 @@ func (s *Server) routes() *fiber.App {
 
 	adminapi.New(adminapi.Deps{
 		Store: s.store, Provisioner: s.provisioner, Pools: s.pools, Schemas: s.schemas,
-		AdminToken: s.cfg.AdminToken, StatementTimeout: s.cfg.StatementTimeout, Log: s.log,
+		AdminToken: s.cfg.AdminToken, Invalidate: s.invalidate, StatementTimeout: s.cfg.StatementTimeout, Log: s.log,
 	}).Register(app.Group("/admin/v1"))
 
 	proj := app.Group("/p/:ref", s.loadProject, s.cors)
@@ -198,6 +200,7 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 	s.cancel = cancel
 	go s.listener.Run(lctx)
 	errc := make(chan error, 1)
+	s.app.Hooks().OnListen(func(fiber.ListenData) error { s.listening.Store(true); return nil })
 	go func() { errc <- s.app.Listener(ln) }()
 	select {
 	case err := <-errc:
@@ -208,17 +211,6 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 	err := s.app.ShutdownWithTimeout(s.cfg.ShutdownTimeout)
 	<-errc
 	return err
-}
-
-// StartListener runs cache invalidation without serving HTTP (tests using App).
-func (s *Server) StartListener() {
-	lctx, cancel := context.WithCancel(context.Background())
-	s.cancel = cancel
-	go s.listener.Run(lctx)
-	select {
-	case <-s.listener.Ready():
-	case <-time.After(10 * time.Second):
-	}
 }
 
 // Close releases pools and connections.
@@ -250,4 +242,21 @@ func (s *Server) SeedProject(ctx context.Context, ref, name, sql string) (*provi
 		return nil, err
 	}
 	return res, nil
+}
+
+// invalidate drops every cached piece of a project on this instance.
+func (s *Server) invalidate(ref string) {
+	s.registry.Invalidate(ref)
+	s.schemas.Invalidate(ref)
+}
+
+// WaitListening blocks until the server accepts connections or d passes.
+func (s *Server) WaitListening(d time.Duration) {
+	deadline := time.Now().Add(d)
+	for time.Now().Before(deadline) {
+		if s.listening.Load() {
+			return
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }

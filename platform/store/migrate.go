@@ -3,9 +3,11 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"log/slog"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/database"
@@ -23,7 +25,9 @@ func provider(db *sql.DB, log *slog.Logger) (*goose.Provider, error) {
 	if err != nil {
 		return nil, err
 	}
-	st, err := database.NewStore(database.DialectPostgres, "plinth_migrations")
+	// Schema-qualified: an unqualified name would follow search_path, which
+	// changes once schema "plinth" exists if the control role is named plinth.
+	st, err := database.NewStore(database.DialectPostgres, "plinth.migrations")
 	if err != nil {
 		return nil, err
 	}
@@ -41,6 +45,11 @@ func withProvider(ctx context.Context, url string, log *slog.Logger, fn func(*go
 	}
 	db := stdlib.OpenDB(*cfg.ConnConfig)
 	defer db.Close()
+	// goose creates its version table before migration 1 runs, so the schema
+	// that holds it must exist first. Concurrent starts may race here.
+	if _, err := db.ExecContext(ctx, "CREATE SCHEMA IF NOT EXISTS plinth"); err != nil && !isDuplicate(err) {
+		return fmt.Errorf("create platform schema: %w", err)
+	}
 	p, err := provider(db, log)
 	if err != nil {
 		return fmt.Errorf("migrations: %w", err)
@@ -67,4 +76,9 @@ func MigrationStatus(ctx context.Context, url string) ([]*goose.MigrationStatus,
 		return err
 	})
 	return out, err
+}
+
+func isDuplicate(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && (pe.Code == "23505" || pe.Code == "42P06")
 }

@@ -1,0 +1,43 @@
+# Plinth — two commands matter: `make dev` and `make test`.
+GO        ?= go
+GOFLAGS   ?=
+PKGS      ?= ./...
+FUZZTIME  ?= 60s
+
+.PHONY: dev test test-go test-long deps vet fuzz bench build clean
+
+## dev: run a development server with a private Postgres in ./.plinth
+dev:
+	$(GO) run ./cmd/plinth dev
+
+## build: build the plinth binary into ./bin
+build:
+	$(GO) build -o bin/plinth ./cmd/plinth
+
+## test: install what is missing, then vet and run every test (short forms)
+test: deps vet test-go
+
+test-go:
+	$(GO) test $(GOFLAGS) -race -timeout 20m $(PKGS)
+
+vet:
+	$(GO) vet $(PKGS)
+
+## deps: install system packages the tests need (Postgres, Redis) when absent
+deps:
+	@sh scripts/deps.sh
+
+## test-long: the long forms of the load, fault and fuzz suites
+test-long: deps
+	PLINTH_TEST_LONG=1 $(GO) test -race -timeout 60m $(PKGS)
+
+## fuzz: run each fuzz target for FUZZTIME
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./tenants/query/
+
+## bench: parser/SQL-builder benchmarks
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./tenants/query/ ./tenants/sqlgen/
+
+clean:
+	rm -rf bin .plinth

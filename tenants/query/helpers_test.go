@@ -1,0 +1,45 @@
+package query
+
+import (
+	"encoding/json"
+	"errors"
+	"reflect"
+	"testing"
+)
+
+// mustQuery parses raw or fails the test.
+func mustQuery(t *testing.T, raw string) *Query {
+	t.Helper()
+	q, err := ParseQuery(raw)
+	if err != nil {
+		t.Fatalf("ParseQuery(%q): %v", raw, err)
+	}
+	return q
+}
+
+// asError asserts err is a *Error and returns it.
+func asError(t *testing.T, err error) *Error {
+	t.Helper()
+	var qe *Error
+	if !errors.As(err, &qe) {
+		t.Fatalf("error %v (%T) is not a *query.Error", err, err)
+	}
+	return qe
+}
+
+func col(name string) Field { return Field{Name: name} }
+
+func leaf(f Filter) Expr { return Expr{Filter: &f} }
+
+func group(op LogicOp, not bool, children ...Expr) Expr {
+	return Expr{Op: op, Not: not, Children: children}
+}
+
+func equal(t *testing.T, what string, got, want any) {
+	t.Helper()
+	if !reflect.DeepEqual(got, want) {
+		g, _ := json.MarshalIndent(got, "", " ")
+		w, _ := json.MarshalIndent(want, "", " ")
+		t.Errorf("%s:\n got  %s\n want %s", what, g, w)
+	}
+}
