@@ -35,9 +35,10 @@ test-long: deps
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./tenants/query/
 
-## bench: parser/SQL-builder benchmarks
+## bench: micro-benchmarks, then a short plinth-bench run against the floors
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./tenants/query/ ./tenants/sqlgen/
+	$(GO) test -run '^$$' -bench . -benchmem ./tenants/query/ ./tenants/sqlgen/ ./platform/authz/ ./platform/ratelimit/
+	$(GO) run ./cmd/plinth-bench --duration 2s --rounds 2 --concurrency 16 --json bench.json --svg bench.svg
 
 clean:
 	rm -rf bin .plinth

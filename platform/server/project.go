@@ -1,9 +1,11 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -43,7 +45,12 @@ func (s *Server) loadProject(c *fiber.Ctx) error {
 	if !provision.ValidRef(ref) {
 		return apierror.ErrProjectUnknown
 	}
-	p, err := s.registry.Project(c.UserContext(), ref)
+	// Every project request gets a deadline: waiting for a busy project's
+	// pool or a slow statement ends in a clear 503, never a hang.
+	ctx, cancel := context.WithTimeout(c.UserContext(), s.cfg.StatementTimeout+2*time.Second)
+	defer cancel()
+	c.SetUserContext(ctx)
+	p, err := s.registry.Project(ctx, ref)
 	if errors.Is(err, store.ErrNotFound) {
 		return apierror.ErrProjectUnknown
 	}

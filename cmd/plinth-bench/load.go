@@ -1,0 +1,96 @@
+package main
+
+import (
+	"context"
+	"sort"
+	"sync"
+	"time"
+)
+
+// Result is one target's measurement of one scenario at one concurrency.
+type Result struct {
+	Scenario    string  `json:"scenario"`
+	Target      string  `json:"target"`
+	Concurrency int     `json:"concurrency"`
+	Requests    int     `json:"requests"`
+	Errors      int     `json:"errors"`
+	RPS         float64 `json:"rps"`
+	RowsPerSec  float64 `json:"rows_per_sec,omitempty"`
+	P50ms       float64 `json:"p50_ms"`
+	P99ms       float64 `json:"p99_ms"`
+	// Ratios to the floors of the same scenario and concurrency.
+	VsDB   float64 `json:"vs_db_floor,omitempty"`
+	VsHTTP float64 `json:"vs_http_floor,omitempty"`
+}
+
+// op performs one request; worker is the caller's index, i its iteration.
+type op func(ctx context.Context, worker, i int) error
+
+type sample struct {
+	lat  []time.Duration
+	errs int
+	n    int
+}
+
+// run drives op from conc workers for d and returns latencies and errors.
+func run(ctx context.Context, conc int, d time.Duration, f op) sample {
+	ctx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	var mu sync.Mutex
+	var all sample
+	var wg sync.WaitGroup
+	for w := 0; w < conc; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			var s sample
+			for i := 0; ctx.Err() == nil; i++ {
+				t0 := time.Now()
+				err := f(ctx, w, i)
+				if ctx.Err() != nil {
+					break // cut off by the deadline: not a real result
+				}
+				s.lat = append(s.lat, time.Since(t0))
+				s.n++
+				if err != nil {
+					s.errs++
+				}
+			}
+			mu.Lock()
+			all.lat = append(all.lat, s.lat...)
+			all.errs += s.errs
+			all.n += s.n
+			mu.Unlock()
+		}(w)
+	}
+	wg.Wait()
+	return all
+}
+
+// merge adds samples of the same target over interleaved rounds.
+func (s *sample) merge(o sample) {
+	s.lat = append(s.lat, o.lat...)
+	s.errs += o.errs
+	s.n += o.n
+}
+
+func percentile(sorted []time.Duration, p float64) float64 {
+	if len(sorted) == 0 {
+		return 0
+	}
+	i := int(float64(len(sorted)-1) * p)
+	return float64(sorted[i].Microseconds()) / 1000
+}
+
+func summarize(scenario, target string, conc int, s sample, elapsed time.Duration, rowsPerReq int) Result {
+	sort.Slice(s.lat, func(i, j int) bool { return s.lat[i] < s.lat[j] })
+	r := Result{Scenario: scenario, Target: target, Concurrency: conc, Requests: s.n, Errors: s.errs,
+		P50ms: percentile(s.lat, 0.5), P99ms: percentile(s.lat, 0.99)}
+	if elapsed > 0 {
+		r.RPS = float64(s.n-s.errs) / elapsed.Seconds()
+		if rowsPerReq > 1 {
+			r.RowsPerSec = r.RPS * float64(rowsPerReq)
+		}
+	}
+	return r
+}

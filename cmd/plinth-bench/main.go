@@ -1,0 +1,328 @@
+// Command plinth-bench measures Plinth against the physical floors on the
+// same machine and in the same run: raw pgx running the same SQL (the
+// database floor), a minimal net/http handler running it (the HTTP floor),
+// that handler wrapped in Plinth's per-request transaction, and Plinth over
+// HTTP with every feature on. Targets run in interleaved rounds at the same
+// concurrency. With --tenants it also measures tenant scale.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/plinth-dev/plinth/platform/config"
+	"github.com/plinth-dev/plinth/platform/devdb"
+	"github.com/plinth-dev/plinth/platform/server"
+)
+
+type options struct {
+	duration    time.Duration
+	rounds      int
+	concurrency []int
+	only        map[string]bool
+	jsonOut     string
+	svgOut      string
+	tenants     int
+	pool        int
+	keepDir     bool
+}
+
+func main() {
+	var o options
+	var conc, only string
+	flag.DurationVar(&o.duration, "duration", 2*time.Second, "time per target per round")
+	flag.IntVar(&o.rounds, "rounds", 3, "interleaved rounds per scenario")
+	flag.StringVar(&conc, "concurrency", "16", "comma-separated concurrency levels")
+	flag.StringVar(&only, "scenarios", "", "comma-separated scenario names (default all)")
+	flag.StringVar(&o.jsonOut, "json", "", "write results as JSON to this file (- for stdout)")
+	flag.StringVar(&o.svgOut, "svg", "", "write an SVG chart to this file")
+	flag.IntVar(&o.tenants, "tenants", 0, "also measure tenant scale with this many projects (0: skip)")
+	flag.IntVar(&o.pool, "pool", 8, "connections per project pool (Plinth) and per floor pool")
+	flag.BoolVar(&o.keepDir, "keep", false, "keep the private Postgres directory")
+	flag.Parse()
+	for _, c := range strings.Split(conc, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(c))
+		if err != nil || n <= 0 {
+			fmt.Fprintln(os.Stderr, "bad --concurrency:", c)
+			os.Exit(2)
+		}
+		o.concurrency = append(o.concurrency, n)
+	}
+	if only != "" {
+		o.only = map[string]bool{}
+		for _, s := range strings.Split(only, ",") {
+			o.only[strings.TrimSpace(s)] = true
+		}
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if err := bench(ctx, o, os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "plinth-bench:", err)
+		os.Exit(1)
+	}
+}
+
+// env is the private Postgres, Redis and Plinth server the run uses.
+type env struct {
+	superURL string
+	baseURL  string
+	admin    string
+	pg       *devdb.Postgres
+	redis    *devdb.Redis
+	srv      *server.Server
+	stop     func()
+}
+
+func startEnv(ctx context.Context, o options) (*env, error) {
+	dir, err := os.MkdirTemp("", "plinth-bench-")
+	if err != nil {
+		return nil, err
+	}
+	if err := os.Chmod(dir, 0o755); err != nil {
+		return nil, err
+	}
+	e := &env{admin: "bench-admin-token-" + strconv.FormatInt(time.Now().UnixNano(), 36)}
+	var cleanups []func()
+	e.stop = func() {
+		for i := len(cleanups) - 1; i >= 0; i-- {
+			cleanups[i]()
+		}
+		if !o.keepDir {
+			_ = os.RemoveAll(dir)
+		}
+	}
+	fail := func(err error) (*env, error) { e.stop(); return nil, err }
+
+	if e.pg, err = devdb.StartPostgres(ctx, devdb.PostgresOptions{Dir: dir + "/pg"}); err != nil {
+		return fail(err)
+	}
+	cleanups = append(cleanups, func() { _ = e.pg.Stop(context.Background()) })
+	e.superURL = e.pg.URL("plinth_bench")
+	controlURL, err := devdb.EnsureControlDatabase(ctx, e.pg.URL("postgres"), "plinth_bench", "bench-control-pw", "plinth_bench")
+	if err != nil {
+		return fail(err)
+	}
+	cfg, err := config.Load(func(string) string { return "" }, nil)
+	if err != nil {
+		return fail(err)
+	}
+	cfg.DatabaseURL = controlURL
+	cfg.SecretKey = "plinth-bench-secret-key-0123456789"
+	cfg.AdminToken = e.admin
+	cfg.TenantPoolMax = o.pool
+	cfg.TotalConnsMax = max(64, o.pool*8)
+	if e.redis, err = devdb.StartRedis(ctx, devdb.RedisOptions{Dir: dir + "/redis"}); err == nil {
+		cleanups = append(cleanups, func() { _ = e.redis.Stop(context.Background()) })
+		cfg.RedisURL = e.redis.URL()
+	} else if !errors.Is(err, devdb.ErrNoRedis) {
+		return fail(err)
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if e.srv, err = server.New(ctx, cfg, log); err != nil {
+		return fail(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return fail(err)
+	}
+	sctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { _ = e.srv.Run(sctx, ln); close(done) }()
+	cleanups = append(cleanups, func() { cancel(); <-done; e.srv.Close() })
+	e.srv.WaitListening(10 * time.Second)
+	e.baseURL = "http://" + ln.Addr().String()
+	return e, nil
+}
+
+// adminCall calls the admin API and decodes the answer into out (if set).
+func (e *env) adminCall(ctx context.Context, method, path string, body any, out any) (int, error) {
+	var rd io.Reader
+	if body != nil {
+		rd = strings.NewReader(string(mustJSON(body)))
+	}
+	req, err := http.NewRequestWithContext(ctx, method, e.baseURL+"/admin/v1"+path, rd)
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set("Authorization", "Bearer "+e.admin)
+	req.Header.Set("Content-Type", "application/json")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	if res.StatusCode >= 300 {
+		return res.StatusCode, fmt.Errorf("%s %s: %d %s", method, path, res.StatusCode, b)
+	}
+	if out != nil {
+		return res.StatusCode, json.Unmarshal(b, out)
+	}
+	return res.StatusCode, nil
+}
+
+type project struct {
+	Ref     string            `json:"ref"`
+	Schema  string            `json:"schema"`
+	APIKeys map[string]string `json:"api_keys"`
+}
+
+func bench(ctx context.Context, o options, stdout io.Writer) error {
+	fmt.Fprintln(os.Stderr, "starting private Postgres, Redis and Plinth ...")
+	e, err := startEnv(ctx, o)
+	if err != nil {
+		return err
+	}
+	defer e.stop()
+	var p project
+	if _, err := e.adminCall(ctx, "POST", "/projects", map[string]string{"ref": "bench"}, &p); err != nil {
+		return err
+	}
+	fmt.Fprintln(os.Stderr, "seeding 100k rows ...")
+	if _, err := e.adminCall(ctx, "POST", "/projects/bench/sql", map[string]string{"query": seedSQL}, nil); err != nil {
+		return err
+	}
+	features := enableFeatures(ctx, e)
+	key := p.APIKeys["service_role"]
+	if features.Rules {
+		key = p.APIKeys["anon"]
+	}
+	fmt.Fprintf(os.Stderr, "plinth features: key check on, rules %v, redis limiter %v\n", features.Rules, features.Limits && e.redis != nil)
+
+	dbPool, err := newPool(ctx, e.superURL, o.pool)
+	if err != nil {
+		return err
+	}
+	defer dbPool.Close()
+	all := scenarios(p.Schema)
+	byName := map[string]Scenario{}
+	for _, s := range all {
+		byName[s.Name] = s
+	}
+	plainURL, stopPlain, err := startFloor(&httpFloor{pool: dbPool, scenarios: byName, schema: p.Schema})
+	if err != nil {
+		return err
+	}
+	defer stopPlain()
+	txURL, stopTx, err := startFloor(&httpFloor{pool: dbPool, scenarios: byName, schema: p.Schema, role: p.Schema + "_anon", tx: true})
+	if err != nil {
+		return err
+	}
+	defer stopTx()
+
+	report := Report{Machine: machine(), Features: features, Started: time.Now().UTC()}
+	for _, conc := range o.concurrency {
+		client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: conc * 2, MaxConnsPerHost: conc * 2}, Timeout: 30 * time.Second}
+		headers := map[string]string{"apikey": key}
+		for _, s := range all {
+			if o.only != nil && !o.only[s.Name] {
+				continue
+			}
+			targets := []struct {
+				name string
+				f    op
+			}{
+				{"db-floor", dbFloor(dbPool, p.Schema, s)},
+				{"http-floor", floorOp(client, plainURL, s)},
+				{"http-floor+tx", floorOp(client, txURL, s)},
+				{"plinth", plinthOp(client, e.baseURL+"/p/bench/rest/v1", headers, s)},
+			}
+			samples := make([]sample, len(targets))
+			elapsed := make([]time.Duration, len(targets))
+			// Warm up each target once (pools, prepared plans) before measuring.
+			for _, t := range targets {
+				run(ctx, conc, 300*time.Millisecond, t.f)
+			}
+			for r := 0; r < o.rounds; r++ {
+				for ti, t := range targets {
+					t0 := time.Now()
+					samples[ti].merge(run(ctx, conc, o.duration, t.f))
+					elapsed[ti] += time.Since(t0)
+					if ctx.Err() != nil {
+						return ctx.Err()
+					}
+				}
+			}
+			var results []Result
+			for ti, t := range targets {
+				results = append(results, summarize(s.Name, t.name, conc, samples[ti], elapsed[ti], s.Rows))
+			}
+			for i := range results {
+				results[i].VsDB = ratio(results[i], results[0])
+				results[i].VsHTTP = ratio(results[i], results[1])
+			}
+			report.Results = append(report.Results, results...)
+			printResults(os.Stderr, results)
+		}
+	}
+	if o.tenants > 0 {
+		sc, err := tenantScale(ctx, e, o.tenants, key, p)
+		if err != nil {
+			return err
+		}
+		report.Scale = sc
+	}
+	return report.write(stdout, o)
+}
+
+func newPool(ctx context.Context, url string, size int) (*pgxpool.Pool, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, err
+	}
+	cfg.MaxConns = int32(size)
+	return pgxpool.NewWithConfig(ctx, cfg)
+}
+
+func ratio(r, floor Result) float64 {
+	a, b := r.RPS, floor.RPS
+	if r.RowsPerSec > 0 {
+		a, b = r.RowsPerSec, floor.RowsPerSec
+	}
+	if b == 0 {
+		return 0
+	}
+	return a / b
+}
+
+// Features says which of Plinth's request features were on for the run.
+type Features struct {
+	Rules  bool `json:"rules"`
+	Limits bool `json:"rate_limits"`
+}
+
+// enableFeatures turns on an allow rule for anon (so the anon key goes
+// through Casbin) and a rate limit high enough never to refuse.
+func enableFeatures(ctx context.Context, e *env) Features {
+	var f Features
+	rules := map[string]any{"policies": []map[string]string{{"role": "anon", "table": "*", "action": "*", "condition": ""}}}
+	if _, err := e.adminCall(ctx, "PUT", "/projects/bench/rules", rules, nil); err == nil {
+		f.Rules = true
+	} else {
+		fmt.Fprintln(os.Stderr, "rules not enabled:", err)
+	}
+	limits := map[string]any{"rules": []map[string]any{
+		{"role": "anon", "per": "key", "rate": 1000000, "period_seconds": 1, "burst": 1000000},
+		{"role": "service_role", "per": "key", "rate": 1000000, "period_seconds": 1, "burst": 1000000},
+	}}
+	if _, err := e.adminCall(ctx, "PUT", "/projects/bench/rate-limits", limits, nil); err == nil {
+		f.Limits = true
+	} else {
+		fmt.Fprintln(os.Stderr, "rate limits not enabled:", err)
+	}
+	return f
+}

@@ -1,0 +1,137 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Scale is the tenant-scale measurement.
+type Scale struct {
+	Projects           int     `json:"projects"`
+	ProvisionMsPerProj float64 `json:"provision_ms_per_project"`
+	HotAloneRPS        float64 `json:"hot_alone_rps"`
+	HotWithAllRPS      float64 `json:"hot_with_all_rps"`
+	HotRatio           float64 `json:"hot_ratio"`
+	ColdFirstP50ms     float64 `json:"cold_first_request_p50_ms"`
+	ColdFirstP99ms     float64 `json:"cold_first_request_p99_ms"`
+	TenantsTouched     int     `json:"tenants_touched"`
+	RSSPerTenantKiB    float64 `json:"rss_per_tenant_touched_kib"`
+	TenantConnsHeld    int     `json:"tenant_conns_held"`
+	CatalogMiB         float64 `json:"catalog_mib"`
+}
+
+func (s *Scale) print(w io.Writer) {
+	fmt.Fprintf(w, "\ntenant scale: %d projects\n", s.Projects)
+	fmt.Fprintf(w, "  provisioning:           %.1f ms/project\n", s.ProvisionMsPerProj)
+	fmt.Fprintf(w, "  hot tenant get-by-pk:   %.0f req/s alone, %.0f req/s with all present (%.2fx)\n", s.HotAloneRPS, s.HotWithAllRPS, s.HotRatio)
+	fmt.Fprintf(w, "  cold first request:     p50 %.1f ms, p99 %.1f ms (%d tenants)\n", s.ColdFirstP50ms, s.ColdFirstP99ms, s.TenantsTouched)
+	fmt.Fprintf(w, "  server RSS per tenant:  %.1f KiB\n", s.RSSPerTenantKiB)
+	fmt.Fprintf(w, "  tenant conns held:      %d\n", s.TenantConnsHeld)
+	fmt.Fprintf(w, "  catalog size:           %.1f MiB\n", s.CatalogMiB)
+}
+
+func rssKiB() float64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmRSS:" {
+			v, _ := strconv.ParseFloat(f[1], 64)
+			return v
+		}
+	}
+	return 0
+}
+
+// tenantScale provisions n projects with one small table each, then compares
+// the hot tenant's throughput and measures cold tenants' first requests.
+func tenantScale(ctx context.Context, e *env, n int, hotKey string, hot project) (*Scale, error) {
+	s := &Scale{Projects: n}
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 32}, Timeout: 30 * time.Second}
+	getPK := scenarios(hot.Schema)[0]
+	hotOp := plinthOp(client, e.baseURL+"/p/bench/rest/v1", map[string]string{"apikey": hotKey}, getPK)
+	run(ctx, 16, 500*time.Millisecond, hotOp)
+	t0 := time.Now()
+	alone := run(ctx, 16, 3*time.Second, hotOp)
+	s.HotAloneRPS = float64(alone.n-alone.errs) / time.Since(t0).Seconds()
+
+	fmt.Fprintf(os.Stderr, "provisioning %d projects ...\n", n)
+	keys := make([]string, n)
+	start := time.Now()
+	for i := 0; i < n; i++ {
+		var p project
+		ref := fmt.Sprintf("t%06d", i)
+		if _, err := e.adminCall(ctx, "POST", "/projects", map[string]string{"ref": ref}, &p); err != nil {
+			return nil, err
+		}
+		keys[i] = p.APIKeys["service_role"]
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+	}
+	s.ProvisionMsPerProj = float64(time.Since(start).Milliseconds()) / float64(n)
+
+	// Cold tenants: a table each (created in bulk through one superuser
+	// session to keep setup time down), then the first data request.
+	touch := min(n, 200)
+	conn, err := pgx.Connect(ctx, e.superURL)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close(context.Background())
+	for i := 0; i < touch; i++ {
+		schema := fmt.Sprintf("p_t%06d", i)
+		if _, err := conn.Exec(ctx, fmt.Sprintf(`set role %s_owner; create table %s.notes (id int primary key, body text); insert into %s.notes values (1, 'x'); reset role`, schema, schema, schema)); err != nil {
+			return nil, err
+		}
+	}
+	rss0 := rssKiB()
+	var cold []time.Duration
+	for i := 0; i < touch; i++ {
+		t := time.Now()
+		req, _ := http.NewRequestWithContext(ctx, "GET", fmt.Sprintf("%s/p/t%06d/rest/v1/notes?id=eq.1", e.baseURL, i), nil)
+		req.Header.Set("apikey", keys[i])
+		res, err := client.Do(req)
+		if err != nil {
+			return nil, err
+		}
+		_, _ = io.Copy(io.Discard, res.Body)
+		res.Body.Close()
+		if res.StatusCode != 200 {
+			return nil, fmt.Errorf("cold tenant %d: status %d", i, res.StatusCode)
+		}
+		cold = append(cold, time.Since(t))
+	}
+	sort.Slice(cold, func(i, j int) bool { return cold[i] < cold[j] })
+	s.TenantsTouched = touch
+	s.ColdFirstP50ms = percentile(cold, 0.5)
+	s.ColdFirstP99ms = percentile(cold, 0.99)
+	s.RSSPerTenantKiB = (rssKiB() - rss0) / float64(touch)
+
+	run(ctx, 16, 500*time.Millisecond, hotOp)
+	t0 = time.Now()
+	with := run(ctx, 16, 3*time.Second, hotOp)
+	s.HotWithAllRPS = float64(with.n-with.errs) / time.Since(t0).Seconds()
+	if s.HotAloneRPS > 0 {
+		s.HotRatio = s.HotWithAllRPS / s.HotAloneRPS
+	}
+	if err := conn.QueryRow(ctx, `select count(*) from pg_stat_activity where usename like 'p\_%\_login'`).Scan(&s.TenantConnsHeld); err != nil {
+		return nil, err
+	}
+	var catalog int64
+	if err := conn.QueryRow(ctx, `select sum(pg_total_relation_size(c.oid)) from pg_class c join pg_namespace n on n.oid = c.relnamespace where n.nspname = 'pg_catalog'`).Scan(&catalog); err != nil {
+		return nil, err
+	}
+	s.CatalogMiB = float64(catalog) / (1 << 20)
+	return s, nil
+}
