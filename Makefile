@@ -4,7 +4,7 @@ GOFLAGS   ?=
 PKGS      ?= ./...
 FUZZTIME  ?= 60s
 
-.PHONY: dev test test-go test-long deps vet fuzz bench build clean
+.PHONY: dev test test-go test-long deps vet fuzz bench build clean dashboard
 
 ## dev: run a development server with a private Postgres in ./.plinth
 dev:
@@ -13,6 +13,11 @@ dev:
 ## build: build the plinth binary into ./bin
 build:
 	$(GO) build -o bin/plinth ./cmd/plinth
+
+## dashboard: rebuild the embedded admin UI into dashboard/dist (committed, so
+## `go build` alone needs no node)
+dashboard:
+	cd dashboard && npm ci --no-audit --no-fund && npm run build
 
 ## test: install what is missing, then vet and run every test (short forms)
 test: deps vet test-go
@@ -34,6 +39,7 @@ test-long: deps
 ## fuzz: run each fuzz target for FUZZTIME
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./tenants/query/
+	$(GO) test -run '^$$' -fuzz '^FuzzParseDefault$$' -fuzztime $(FUZZTIME) ./tenants/schema/
 
 ## bench: micro-benchmarks, then a short plinth-bench run against the floors
 bench:

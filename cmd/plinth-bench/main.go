@@ -18,6 +18,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"time"
@@ -39,6 +40,7 @@ type options struct {
 	tenants     int
 	pool        int
 	keepDir     bool
+	cpuProfile  string
 }
 
 func main() {
@@ -53,6 +55,7 @@ func main() {
 	flag.IntVar(&o.tenants, "tenants", 0, "also measure tenant scale with this many projects (0: skip)")
 	flag.IntVar(&o.pool, "pool", 8, "connections per project pool (Plinth) and per floor pool")
 	flag.BoolVar(&o.keepDir, "keep", false, "keep the private Postgres directory")
+	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run (server included) to this file")
 	flag.Parse()
 	for _, c := range strings.Split(conc, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(c))
@@ -70,7 +73,19 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
+	if o.cpuProfile != "" {
+		f, err := os.Create(o.cpuProfile)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "cpuprofile:", err)
+			os.Exit(1)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	if err := bench(ctx, o, os.Stdout); err != nil {
+		pprof.StopCPUProfile()
 		fmt.Fprintln(os.Stderr, "plinth-bench:", err)
 		os.Exit(1)
 	}

@@ -34,6 +34,8 @@ Usage:
   plinth migrate up|status [flags]         apply or list platform migrations
   plinth admin create EMAIL [flags]        create a platform admin (password from PLINTH_ADMIN_PASSWORD or stdin)
   plinth admin reset-password EMAIL        set a new password (from PLINTH_ADMIN_PASSWORD or stdin)
+  plinth healthcheck [--ready]             exit 0 if the server on PLINTH_LISTEN answers /healthz (/readyz)
+  plinth gen go|ts --project REF [flags]   typed SDK code of a project from a running server (--url, --out, --token)
   plinth version                           print the version
 
 Run "plinth COMMAND --help" for the flags of a command. Every flag has an
@@ -62,6 +64,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		err = cmdMigrate(ctx, args[1:], stdout, stderr)
 	case "admin":
 		err = cmdAdmin(ctx, args[1:], stdin, stdout, stderr)
+	case "healthcheck":
+		err = cmdHealthcheck(ctx, args[1:], stdout, stderr)
+	case "gen":
+		err = cmdGen(ctx, args[1:], stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "plinth", version)
 	default:

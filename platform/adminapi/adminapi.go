@@ -17,7 +17,11 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/plinth-dev/plinth/platform/apierror"
+	"github.com/plinth-dev/plinth/platform/authz"
+	"github.com/plinth-dev/plinth/platform/ratelimit"
 	"github.com/plinth-dev/plinth/platform/store"
+	"github.com/plinth-dev/plinth/platform/usage"
+	"github.com/plinth-dev/plinth/tenants/auth"
 	"github.com/plinth-dev/plinth/tenants/pool"
 	"github.com/plinth-dev/plinth/tenants/provision"
 	"github.com/plinth-dev/plinth/tenants/schema"
@@ -34,14 +38,37 @@ type Deps struct {
 	// other instances follow the NOTIFY sent with the change.
 	Invalidate       func(ref string)
 	StatementTimeout time.Duration
+	PublicURL        string // PLINTH_PUBLIC_URL, for the OpenAPI document's server
 	Log              *slog.Logger
+	// DataAPI mounts the project's data API handlers on r, running as the
+	// project's service_role (the dashboard's data browser); nil leaves
+	// /projects/{ref}/rest/v1 unmounted.
+	DataAPI func(r fiber.Router)
+	// RateLimits validates, shows and invalidates rate-limit rules; Usage
+	// serves the per-minute request counts.
+	RateLimits *ratelimit.Limiter
+	Usage      *usage.Counter
+	// Rules stores, validates and explains the projects' access rules.
+	Rules *authz.Engine
+	// Auth manages the projects' end users (users.go).
+	Auth *auth.Service
 }
 
 // API serves /admin/v1.
-type API struct{ d Deps }
+type API struct {
+	d      Deps
+	policy *policy
+}
 
-// New makes an API.
-func New(d Deps) *API { return &API{d: d} }
+// New makes an API. The platform policy is static text, so failing to
+// compile it is a programming error caught by every test.
+func New(d Deps) *API {
+	p, err := newPolicy()
+	if err != nil {
+		panic(err)
+	}
+	return &API{d: d, policy: p}
+}
 
 const localCaller = "plinth.admin"
 
@@ -49,6 +76,7 @@ const localCaller = "plinth.admin"
 type Caller struct {
 	Admin    *store.Admin // nil for the static token
 	Platform bool
+	session  string // the cookie session's token, for CSRF and sign-out
 }
 
 func (c *Caller) actor() string {
@@ -63,27 +91,60 @@ func caller(c *fiber.Ctx) *Caller { return c.Locals(localCaller).(*Caller) }
 // Register mounts the routes.
 func (a *API) Register(r fiber.Router) {
 	r.Post("/auth/token", a.token)
-	r.Use(a.authenticate)
+	r.Post("/auth/session", a.createSession)
+	// Every route below is authenticated and then checked against the
+	// platform policy (policy.go), which decides who may call what.
+	r.Use(a.authenticate, a.authorize)
 	r.Post("/auth/logout", a.logout)
+	r.Get("/auth/session", a.currentSession)
+	r.Delete("/auth/session", a.deleteSession)
+	r.Get("/admins", a.listAdmins)
+	r.Post("/admins", a.createAdmin)
 	r.Get("/projects", a.listProjects)
 	r.Post("/projects", a.createProject)
 
 	p := r.Group("/projects/:ref", a.loadProject)
-	p.Get("", a.requireRole(roleViewer), a.showProject)
-	p.Delete("", a.requireRole(roleOwner), a.deleteProject)
-	p.Get("/settings", a.requireRole(roleViewer), a.getSettings)
-	p.Patch("/settings", a.requireRole(roleDeveloper), a.patchSettings)
-	p.Post("/sql", a.requireRole(roleDeveloper), a.runSQL)
-	p.Get("/keys", a.requireRole(roleViewer), a.listKeys)
-	p.Post("/keys", a.requireRole(roleOwner), a.mintKey)
-	p.Delete("/keys/:id", a.requireRole(roleOwner), a.revokeKey)
-	p.Get("/audit", a.requireRole(roleViewer), a.audit)
+	p.Get("", a.showProject)
+	p.Delete("", a.deleteProject)
+	p.Get("/settings", a.getSettings)
+	p.Patch("/settings", a.patchSettings)
+	p.Post("/sql", a.runSQL)
+	p.Get("/keys", a.listKeys)
+	p.Post("/keys", a.mintKey)
+	p.Delete("/keys/:id", a.revokeKey)
+	p.Get("/audit", a.audit)
+	p.Get("/openapi.json", a.openAPI)
+	p.Get("/types/typescript", a.typesTypeScript)
+	p.Get("/types/go", a.typesGo)
+	p.Get("/tables", a.listTables)
+	p.Post("/tables", a.createTable)
+	p.Get("/tables/:name", a.showTable)
+	p.Patch("/tables/:name", a.alterTable)
+	p.Delete("/tables/:name", a.dropTable)
+	p.Get("/members", a.listMembers)
+	p.Put("/members", a.putMembers)
+	p.Get("/rate-limits", a.getRateLimits)
+	p.Put("/rate-limits", a.putRateLimits)
+	p.Get("/usage", a.getUsage)
+	p.Get("/rules", a.getRules)
+	p.Put("/rules", a.putRules)
+	p.Post("/rules/check", a.checkRule)
+	p.Get("/users", a.listUsers)
+	p.Post("/users", a.createUser)
+	p.Delete("/users/:id", a.deleteUser)
+	p.Put("/users/:id/roles", a.putUserRoles)
+	if a.d.DataAPI != nil {
+		a.d.DataAPI(p.Group("/rest/v1", a.auditDataWrite))
+	}
 }
 
 func (a *API) authenticate(c *fiber.Ctx) error {
-	tok, ok := strings.CutPrefix(c.Get(fiber.HeaderAuthorization), "Bearer ")
-	tok = strings.TrimSpace(tok)
-	if !ok || tok == "" {
+	tok := bearer(c)
+	if tok == "" {
+		// No bearer token: the dashboard's session cookie, if any.
+		if ck := c.Cookies(sessionCookie); ck != "" {
+			return a.cookieSession(c, ck)
+		}
 		return apierror.ErrAdminAuth
 	}
 	if a.d.AdminToken != "" && subtle.ConstantTimeCompare([]byte(tok), []byte(a.d.AdminToken)) == 1 {

@@ -24,6 +24,7 @@ type projectJSON struct {
 	Schema    string            `json:"schema"`
 	CreatedAt time.Time         `json:"created_at"`
 	APIKeys   map[string]string `json:"api_keys,omitempty"`
+	YourRole  string            `json:"your_role,omitempty"`
 }
 
 func toJSON(p *store.Project) projectJSON {
@@ -101,7 +102,13 @@ func (a *API) createProject(c *fiber.Ctx) error {
 	return c.Status(http.StatusCreated).JSON(out)
 }
 
-func (a *API) showProject(c *fiber.Ctx) error { return c.JSON(toJSON(project(c))) }
+// showProject also says what the caller may do here ("your_role": owner,
+// developer, viewer or platform), so the dashboard can say it up front.
+func (a *API) showProject(c *fiber.Ctx) error {
+	out := toJSON(project(c))
+	out.YourRole, _ = c.Locals(localRole).(string)
+	return c.JSON(out)
+}
 
 func (a *API) deleteProject(c *fiber.Ctx) error {
 	p := project(c)

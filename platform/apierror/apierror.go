@@ -43,6 +43,26 @@ func (e *Error) WithDetails(d any) *Error { c := *e; c.Details = d; return &c }
 // WithHint returns a copy carrying a hint.
 func (e *Error) WithHint(h any) *Error { c := *e; c.Hint = h; return &c }
 
+// GoTrue renders e in the auth API's error shape (DESIGN.md §6), which
+// auth-js reads: GoTrue's {code, message} plus its legacy {error_code, msg}.
+// A map in Details adds top-level fields, as GoTrue's weak_password does.
+func (e *Error) GoTrue() map[string]any {
+	out := map[string]any{}
+	if d, ok := e.Details.(map[string]any); ok {
+		for k, v := range d {
+			out[k] = v
+		}
+	} else if e.Details != nil {
+		out["details"] = e.Details
+	}
+	if e.Hint != nil {
+		out["hint"] = e.Hint
+	}
+	out["code"], out["error_code"] = e.Code, e.Code
+	out["message"], out["msg"] = e.Message, e.Message
+	return out
+}
+
 // Plinth's own codes. The README lists them; keep both in step.
 const (
 	CodeBadRequest     = "PL400"
@@ -136,6 +156,9 @@ func isConnectionError(err error) bool {
 
 // fromPG maps SQLSTATE classes to HTTP statuses as PostgREST does.
 func fromPG(pe *pgconn.PgError, anonymous bool) *Error {
+	if e := fromRaise(pe); e != nil {
+		return e
+	}
 	e := &Error{Code: pe.Code, Message: pe.Message, cause: pe}
 	if pe.Detail != "" {
 		e.Details = pe.Detail

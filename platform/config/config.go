@@ -33,6 +33,13 @@ type Config struct {
 	TenantPoolMax  int
 	TotalConnsMax  int
 
+	// Platform default rate limits (see RateSpec): per API key for every
+	// data/auth request, per client IP for the auth endpoints named.
+	RateLimitDefault RateSpec
+	RateLimitSignin  RateSpec
+	RateLimitRefresh RateSpec
+	RateLimitOTP     RateSpec
+
 	// Not part of the env contract; tuned in code and tests.
 	ShutdownTimeout  time.Duration
 	StatementTimeout time.Duration
@@ -103,6 +110,14 @@ func Vars() []Var {
 				c.RateLimitFail = v
 				return nil
 			}},
+		{"PLINTH_RATE_LIMIT_DEFAULT", "1000/1s", "default rate limit per API key on data and auth requests of a project (RATE/PERIOD[,burst=N] or off); a project's own rules for a role replace it",
+			rateVar(func(c *Config) *RateSpec { return &c.RateLimitDefault })},
+		{"PLINTH_RATE_LIMIT_SIGNIN", "30/5m", "default limit per client IP on sign-in and sign-up (auth /token?grant_type=password, /signup)",
+			rateVar(func(c *Config) *RateSpec { return &c.RateLimitSignin })},
+		{"PLINTH_RATE_LIMIT_REFRESH", "150/5m", "default limit per client IP on token refresh (auth /token?grant_type=refresh_token)",
+			rateVar(func(c *Config) *RateSpec { return &c.RateLimitRefresh })},
+		{"PLINTH_RATE_LIMIT_OTP", "30/5m", "default limit per client IP on OTP-like auth endpoints (/otp, /magiclink, /verify, /recover, /resend)",
+			rateVar(func(c *Config) *RateSpec { return &c.RateLimitOTP })},
 		{"PLINTH_TRUSTED_PROXIES", "", "comma-separated CIDRs whose X-Forwarded-For is believed",
 			func(c *Config, v string) error {
 				c.TrustedProxies = nil

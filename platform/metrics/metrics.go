@@ -32,6 +32,13 @@ func New() *Metrics {
 	return m
 }
 
+// CounterVec registers a counter with labels on the server's registry.
+func (m *Metrics) CounterVec(name, help string, labels ...string) *prometheus.CounterVec {
+	c := prometheus.NewCounterVec(prometheus.CounterOpts{Name: name, Help: help}, labels)
+	m.Registry.MustRegister(c)
+	return c
+}
+
 // GaugeFunc registers a gauge computed at scrape time.
 func (m *Metrics) GaugeFunc(name, help string, f func() float64) {
 	m.Registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, f))

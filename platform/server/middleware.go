@@ -81,6 +81,9 @@ func (s *Server) observe(c *fiber.Ctx) error {
 	class := routeClass(c.Path())
 	d := time.Since(start)
 	s.metrics.Requests.WithLabelValues(class, strconv.Itoa(status)).Inc()
+	if p := projectOf(c); p != nil && (class == "rest" || class == "auth") {
+		s.usage.Record(p.Ref, status)
+	}
 	s.metrics.Duration.WithLabelValues(class).Observe(d.Seconds())
 	level := slog.LevelDebug
 	if status >= 500 {
@@ -112,6 +115,10 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 	c.Status(ae.Status)
 	if ae.Status == http.StatusServiceUnavailable {
 		c.Set(fiber.HeaderRetryAfter, "1")
+	}
+	if routeClass(c.Path()) == "auth" {
+		// The auth API answers in GoTrue's error shape, which auth-js reads.
+		return c.JSON(ae.GoTrue())
 	}
 	return c.JSON(ae)
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/plinth-dev/plinth/platform/apierror"
 	"github.com/plinth-dev/plinth/platform/registry"
 	"github.com/plinth-dev/plinth/platform/store"
+	"github.com/plinth-dev/plinth/tenants/auth"
 	"github.com/plinth-dev/plinth/tenants/principal"
 	"github.com/plinth-dev/plinth/tenants/provision"
 )
@@ -107,12 +108,70 @@ func (s *Server) cors(c *fiber.Ctx) error {
 	return c.Next()
 }
 
-// authenticate turns the apikey header (or bearer key) into a principal.
+// authenticate turns the apikey header (or bearer key) into a principal; a
+// user's access token in Authorization: Bearer then makes it that user, as
+// role authenticated with the token's claims in request.jwt.claims (so
+// auth.uid() works in the project's RLS policies).
 func (s *Server) authenticate(c *fiber.Ctx) error {
+	if err := s.keyPrincipal(c); err != nil {
+		return err
+	}
+	tok := bearerJWT(c)
+	if tok == "" {
+		return c.Next()
+	}
+	p := projectOf(c)
+	v, err := s.auth.VerifyAccessToken(c.UserContext(), p, tok)
+	if errors.Is(err, auth.ErrTokenExpired) || errors.Is(err, auth.ErrTokenInvalid) {
+		// PostgREST's codes and its WWW-Authenticate challenge (RFC 6750).
+		code, msg := "PGRST301", "Invalid JWT"
+		if errors.Is(err, auth.ErrTokenExpired) {
+			code, msg = "PGRST303", "JWT expired"
+		}
+		c.Set(fiber.HeaderWWWAuthenticate, `Bearer error="invalid_token", error_description="`+msg+`"`)
+		return apierror.New(http.StatusUnauthorized, code, msg)
+	}
+	if err != nil {
+		return err
+	}
+	key := principalOf(c)
+	c.Locals(localPrincipal, &principal.Principal{
+		Ref: p.Ref, Role: principal.Authenticated, DBRole: p.Schema + "_authenticated",
+		UserID: v.UserID, KeyID: key.KeyID, Claims: v.Claims,
+	})
+	return c.Next()
+}
+
+// authenticateKey is the auth API's key check: the key's principal only. A
+// user JWT in Authorization is the auth handlers' to judge (with GoTrue's
+// answers), so an expired one can still sign out.
+func (s *Server) authenticateKey(c *fiber.Ctx) error {
+	if err := s.keyPrincipal(c); err != nil {
+		return err
+	}
+	return c.Next()
+}
+
+// bearerJWT returns the bearer token if it is a JWT (keys have no dots).
+func bearerJWT(c *fiber.Ctx) string {
+	tok, ok := strings.CutPrefix(c.Get(fiber.HeaderAuthorization), "Bearer ")
+	if tok = strings.TrimSpace(tok); ok && strings.Count(tok, ".") == 2 {
+		return tok
+	}
+	return ""
+}
+
+// keyPrincipal sets the principal the request's API key gives. The key is
+// the apikey header or, without one, a bearer token that is not a JWT.
+func (s *Server) keyPrincipal(c *fiber.Ctx) error {
 	p := projectOf(c)
 	key := c.Get("apikey")
 	bearer, hasBearer := strings.CutPrefix(c.Get(fiber.HeaderAuthorization), "Bearer ")
 	bearer = strings.TrimSpace(bearer)
+	if bearerJWT(c) != "" {
+		// A user token is not a key: it only counts with the apikey header.
+		hasBearer, bearer = false, ""
+	}
 	if key == "" && hasBearer {
 		key = bearer
 	}
@@ -147,5 +206,5 @@ func (s *Server) authenticate(c *fiber.Ctx) error {
 		Ref: p.Ref, Role: role, DBRole: dbRole, KeyID: k.ID.String(),
 		Claims: map[string]any{"role": role},
 	})
-	return c.Next()
+	return nil
 }

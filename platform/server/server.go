@@ -18,17 +18,22 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/plinth-dev/plinth/platform/adminapi"
+	"github.com/plinth-dev/plinth/platform/authz"
 	"github.com/plinth-dev/plinth/platform/config"
 	"github.com/plinth-dev/plinth/platform/metrics"
 	"github.com/plinth-dev/plinth/platform/notify"
 	"github.com/plinth-dev/plinth/platform/password"
+	"github.com/plinth-dev/plinth/platform/ratelimit"
 	"github.com/plinth-dev/plinth/platform/registry"
 	"github.com/plinth-dev/plinth/platform/seal"
 	"github.com/plinth-dev/plinth/platform/store"
+	"github.com/plinth-dev/plinth/platform/usage"
+	"github.com/plinth-dev/plinth/tenants/auth"
 	"github.com/plinth-dev/plinth/tenants/pool"
 	"github.com/plinth-dev/plinth/tenants/provision"
 	"github.com/plinth-dev/plinth/tenants/restapi"
 	"github.com/plinth-dev/plinth/tenants/schema"
+	"github.com/plinth-dev/plinth/tenants/sqlgen"
 )
 
 // Server is one Plinth instance.
@@ -41,6 +46,10 @@ type Server struct {
 	schemas  *schema.Cache
 	listener *notify.Listener
 	redis    *redis.Client
+	limiter  *ratelimit.Limiter
+	rules    *authz.Engine
+	auth     *auth.Service
+	usage    *usage.Counter
 	metrics  *metrics.Metrics
 	app      *fiber.App
 
@@ -87,14 +96,31 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 			return nil, fmt.Errorf("PLINTH_REDIS_URL: %w", err)
 		}
 		opt.DialTimeout, opt.ReadTimeout, opt.WriteTimeout, opt.MaxRetries = time.Second, 500*time.Millisecond, 500*time.Millisecond, 1
+		// go-redis also retries each dial 5 times by default: with Redis
+		// gone that alone would hold a request for seconds.
+		opt.DialerRetries = 1
 		s.redis = redis.NewClient(opt)
 	}
+	s.limiter = ratelimit.New(ratelimit.Options{
+		Redis: s.redis, Defaults: ratelimit.DefaultsFrom(cfg), FailMode: cfg.RateLimitFail,
+		TrustedProxies: cfg.TrustedProxies, Namespace: cfg.TenantPrefix, Rules: st.RateLimits,
+		Project: projectOf, Principal: principalOf, Metrics: s.metrics, Log: log,
+	})
+	s.usage = usage.New(st.Pool, log)
 	s.listener = notify.New(cfg.DatabaseURL, log)
+	s.listener.Handle(store.ChannelLimits, notify.Handler{OnNotify: s.limiter.Invalidate, OnReset: s.limiter.Purge})
 	s.listener.Handle(store.ChannelProject, notify.Handler{
 		OnNotify: s.invalidate,
-		OnReset:  func() { s.registry.Purge(); s.schemas.Purge() },
+		OnReset:  func() { s.registry.Purge(); s.schemas.Purge(); s.auth.Keys().Purge() },
 	})
 	s.listener.Handle(store.ChannelSchema, notify.Handler{OnNotify: s.schemas.Invalidate, OnReset: s.schemas.Purge})
+	// Access rules: one enforcer per project, reloaded when a NOTIFY names it.
+	if s.rules, err = authz.New(st.Pool, authz.Options{Size: 2000, Log: log}); err != nil {
+		st.Close()
+		return nil, err
+	}
+	s.listener.Handle(store.ChannelRules, notify.Handler{OnNotify: s.rules.Reload, OnReset: s.rules.Purge})
+	s.metrics.GaugeFunc("plinth_rules_projects", "Projects whose access rules are loaded.", func() float64 { return float64(s.rules.Len()) })
 	s.metrics.GaugeFunc("plinth_tenant_pools", "Open per-project pools.", func() float64 { return float64(s.pools.Stats().Pools) })
 	s.metrics.GaugeFunc("plinth_tenant_conns", "Connections held by project pools.", func() float64 { return float64(s.pools.Stats().TotalConns) })
 	s.metrics.GaugeFunc("plinth_tenant_conns_in_use", "Project pool connections in use.", func() float64 { return float64(s.pools.Stats().AcquiredConns) })
@@ -105,6 +131,10 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 		return nil, err
 	}
 	s.provisioner = &provision.Provisioner{Store: st, Sealer: sealer, Prefix: cfg.TenantPrefix}
+	s.auth = auth.NewService(auth.Config{
+		Control: st.Pool, Pools: s.pools, Keys: auth.NewKeys(st.Pool, sealer, 10000, 5*time.Minute),
+		PublicURL: cfg.PublicURL, StatementTimeout: cfg.StatementTimeout, Password: password.Default,
+	})
 	s.app = s.routes()
 	return s, nil
 }
@@ -155,17 +185,28 @@ func (s *Server) routes() *fiber.App {
 	app.Get("/readyz", s.ready)
 	app.Get("/metrics", adaptor.HTTPHandler(promhttp.HandlerFor(s.metrics.Registry, promhttp.HandlerOpts{})))
 
+	proj := app.Group("/p/:ref", s.loadProject, s.cors)
+	rest := proj.Group("/rest/v1", s.authenticate, s.limiter.Data())
+	data := restapi.New(restapi.Deps{
+		Project: projectOf, Principal: principalOf, Schemas: s.schemas, Pools: s.pools,
+		MaxRows: s.cfg.MaxRows, StatementTimeout: s.cfg.StatementTimeout, PublicURL: s.cfg.PublicURL,
+		// The caller's access rules (DESIGN §7.2); nil for service_role.
+		Access: func(c *fiber.Ctx) (sqlgen.Access, error) { return s.rules.Access(c.UserContext(), principalOf(c)) },
+	})
+	data.Register(rest)
+	auth.NewHandler(auth.Deps{
+		Service: s.auth, Project: projectOf, Principal: principalOf,
+		Guard: []fiber.Handler{s.authenticateKey, s.limiter.Auth()},
+	}).Register(proj.Group("/auth/v1"))
+
 	adminapi.New(adminapi.Deps{
 		Store: s.store, Provisioner: s.provisioner, Pools: s.pools, Schemas: s.schemas,
 		AdminToken: s.cfg.AdminToken, Invalidate: s.invalidate, StatementTimeout: s.cfg.StatementTimeout, Log: s.log,
+		PublicURL:  s.cfg.PublicURL,
+		DataAPI:    func(r fiber.Router) { r.Use(s.loadProject, asServiceRole); data.Register(r) },
+		RateLimits: s.limiter, Usage: s.usage, Rules: s.rules, Auth: s.auth,
 	}).Register(app.Group("/admin/v1"))
-
-	proj := app.Group("/p/:ref", s.loadProject, s.cors)
-	rest := proj.Group("/rest/v1", s.authenticate)
-	restapi.New(restapi.Deps{
-		Project: projectOf, Principal: principalOf, Schemas: s.schemas, Pools: s.pools,
-		MaxRows: s.cfg.MaxRows, StatementTimeout: s.cfg.StatementTimeout,
-	}).Register(rest)
+	s.mountDashboard(app)
 	return app
 }
 
@@ -199,6 +240,7 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 	lctx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
 	go s.listener.Run(lctx)
+	go s.usage.Run(lctx, 5*time.Second)
 	errc := make(chan error, 1)
 	s.app.Hooks().OnListen(func(fiber.ListenData) error { s.listening.Store(true); return nil })
 	go func() { errc <- s.app.Listener(ln) }()
@@ -220,6 +262,14 @@ func (s *Server) Close() {
 	}
 	if s.pools != nil {
 		s.pools.Close()
+	}
+	if s.usage != nil {
+		// The last counts of this instance, before the pool goes.
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		if err := s.usage.Flush(ctx); err != nil {
+			s.log.Warn("usage: final flush failed", "err", err)
+		}
+		cancel()
 	}
 	if s.redis != nil {
 		_ = s.redis.Close()
@@ -248,6 +298,9 @@ func (s *Server) SeedProject(ctx context.Context, ref, name, sql string) (*provi
 func (s *Server) invalidate(ref string) {
 	s.registry.Invalidate(ref)
 	s.schemas.Invalidate(ref)
+	s.auth.Keys().Invalidate(ref)
+	s.rules.Forget(ref) // a dropped and re-created project starts deny-all
+	s.limiter.Invalidate(ref)
 }
 
 // WaitListening blocks until the server accepts connections or d passes.

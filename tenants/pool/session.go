@@ -18,9 +18,26 @@ type Session struct {
 	Role             string
 	Claims           string // JSON
 	StatementTimeout time.Duration
+	// ReadOnly runs the query in a read-only transaction (the data API's
+	// GET requests, as PostgREST: a GET can never write).
+	ReadOnly bool
+	// Rollback runs the query in a transaction that is rolled back
+	// afterwards (Prefer: tx=rollback).
+	Rollback bool
 }
 
 const settingsSQL = `select set_config('role', $1, true), set_config('request.jwt.claims', $2, true), set_config('statement_timeout', $3, true)`
+
+// Read-only can be switched on at any point of a transaction (only going
+// back to read-write is restricted), so it joins the settings statement.
+const settingsReadOnlySQL = settingsSQL + `, set_config('transaction_read_only', 'on', true)`
+
+func (s Session) settings() string {
+	if s.ReadOnly {
+		return settingsReadOnlySQL
+	}
+	return settingsSQL
+}
 
 func (s Session) args() []any {
 	claims := s.Claims
@@ -33,13 +50,48 @@ func (s Session) args() []any {
 // QueryRow runs the settings statement and query as one pipelined implicit
 // transaction (one round trip) and returns the raw bytes of the first row's
 // columns, without decoding them: Postgres builds the JSON, Go passes it on.
-// A query that returns no row yields nil values.
+// A query that returns no row yields nil values. With s.Rollback the two
+// run between BEGIN and ROLLBACK, still in the same round trip.
 func QueryRow(ctx context.Context, p *pgxpool.Pool, s Session, sql string, args ...any) ([][]byte, error) {
+	if !s.Rollback {
+		return queryRow(ctx, p, s, sql, args)
+	}
+	c, err := p.Acquire(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer c.Release()
+	out, err := queryRow(ctx, c, s, sql, args)
+	if err != nil && c.Conn().PgConn().TxStatus() != 'I' {
+		// The failed statement skipped the queued ROLLBACK; end the
+		// transaction so the connection goes back to the pool clean (if
+		// this fails too, Release destroys the connection).
+		_, _ = c.Exec(context.WithoutCancel(ctx), "rollback")
+	}
+	return out, err
+}
+
+type batchSender interface {
+	SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
+}
+
+func queryRow(ctx context.Context, p batchSender, s Session, sql string, args []any) ([][]byte, error) {
 	b := &pgx.Batch{}
-	b.Queue(settingsSQL, s.args()...)
+	if s.Rollback {
+		b.Queue("begin")
+	}
+	b.Queue(s.settings(), s.args()...)
 	b.Queue(sql, args...)
+	if s.Rollback {
+		b.Queue("rollback")
+	}
 	br := p.SendBatch(ctx, b)
 	defer br.Close()
+	if s.Rollback {
+		if _, err := br.Exec(); err != nil {
+			return nil, err
+		}
+	}
 	if _, err := br.Exec(); err != nil {
 		return nil, err
 	}

@@ -25,12 +25,19 @@ func ValidRef(ref string) bool { return refPattern.MatchString(ref) }
 // Names are a project's Postgres identifiers.
 type Names struct {
 	Schema, Owner, Anon, Authenticated, Login string
+	// Auth is the schema holding the project's end users (tenants/auth).
+	Auth string
 }
+
+// AuthSchema names the schema of a project's end users. The "auth_" prefix
+// (rather than a suffix) keeps it apart from every tenant schema: a ref
+// such as "shop-auth" cannot produce it.
+func AuthSchema(schema string) string { return "auth_" + schema }
 
 // NamesFor derives identifiers from the tenant prefix and ref.
 func NamesFor(prefix, ref string) Names {
 	s := prefix + strings.ReplaceAll(ref, "-", "_")
-	return Names{Schema: s, Owner: s + "_owner", Anon: s + "_anon", Authenticated: s + "_authenticated", Login: s + "_login"}
+	return Names{Schema: s, Owner: s + "_owner", Anon: s + "_anon", Authenticated: s + "_authenticated", Login: s + "_login", Auth: AuthSchema(s)}
 }
 
 // Provisioner creates and drops projects.
@@ -123,6 +130,8 @@ func createRoles(ctx context.Context, tx pgx.Tx, n Names, password string) error
 		"ALTER DEFAULT PRIVILEGES FOR ROLE " + o + " IN SCHEMA " + s + " GRANT USAGE, SELECT, UPDATE ON SEQUENCES TO " + a + ", " + u,
 		"ALTER DEFAULT PRIVILEGES FOR ROLE " + o + " IN SCHEMA " + s + " GRANT EXECUTE ON FUNCTIONS TO " + a + ", " + u,
 		"REVOKE " + o + " FROM CURRENT_USER",
+		// End users, owned by the control role (migrations/00003_auth.sql).
+		"SELECT plinth.create_auth_schema(" + quoteLiteral(n.Auth) + ", " + quoteLiteral(n.Owner) + ")",
 	}
 	for _, q := range stmts {
 		if _, err := tx.Exec(ctx, q); err != nil {
@@ -143,7 +152,7 @@ func (p *Provisioner) Drop(ctx context.Context, ref string, audit store.Audit) e
 	n := NamesFor(p.Prefix, ref)
 	if proj.Schema != n.Schema {
 		// Created under another prefix; trust the stored names.
-		n = Names{Schema: proj.Schema, Owner: proj.Schema + "_owner", Anon: proj.Schema + "_anon", Authenticated: proj.Schema + "_authenticated", Login: proj.LoginRole}
+		n = Names{Schema: proj.Schema, Owner: proj.Schema + "_owner", Anon: proj.Schema + "_anon", Authenticated: proj.Schema + "_authenticated", Login: proj.LoginRole, Auth: AuthSchema(proj.Schema)}
 	}
 	return p.Store.Tx(ctx, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `select 1 from plinth.projects where ref = $1 for update`, ref); err != nil {
@@ -154,6 +163,7 @@ func (p *Provisioner) Drop(ctx context.Context, ref string, audit store.Audit) e
 			"GRANT " + o + ", " + a + ", " + u + ", " + l + " TO CURRENT_USER",
 			"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = " + quoteLiteral(n.Login),
 			"DROP SCHEMA IF EXISTS " + ident(n.Schema) + " CASCADE",
+			"DROP SCHEMA IF EXISTS " + ident(n.Auth) + " CASCADE",
 			"DROP OWNED BY " + o + ", " + a + ", " + u + ", " + l,
 			"DROP ROLE " + l,
 			"DROP ROLE " + o,

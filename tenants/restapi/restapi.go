@@ -1,13 +1,13 @@
 // Package restapi serves a project's PostgREST-compatible data API at
 // /p/{ref}/rest/v1. Each handler runs the request path of DESIGN.md §1:
 // parse (tenants/query), plan and build SQL (tenants/sqlgen), execute on the
-// project's own pool (tenants/pool), respond.
+// project's own pool (tenants/pool), respond (response.go).
 package restapi
 
 import (
 	"context"
 	"net/http"
-	"strconv"
+	"net/url"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -23,12 +23,18 @@ import (
 
 // Deps are what the data API needs from the rest of the server.
 type Deps struct {
-	Project          func(c *fiber.Ctx) *store.Project
-	Principal        func(c *fiber.Ctx) *principal.Principal
+	Project   func(c *fiber.Ctx) *store.Project
+	Principal func(c *fiber.Ctx) *principal.Principal
+	// Access returns the caller's access-rule hook for this request (nil
+	// hook: no rules apply, as for service_role). Deps.Access itself may be
+	// nil when rules are not wired.
+	Access           func(c *fiber.Ctx) (sqlgen.Access, error)
 	Schemas          *schema.Cache
 	Pools            *pool.Manager
 	MaxRows          int
 	StatementTimeout time.Duration
+	// PublicURL is PLINTH_PUBLIC_URL (the OpenAPI document's servers).
+	PublicURL string
 }
 
 // Handler serves the data API.
@@ -40,8 +46,82 @@ func New(d Deps) *Handler { return &Handler{d: d} }
 // Register mounts the routes on r (already scoped to /p/:ref/rest/v1 and
 // behind the project, CORS and authentication middleware).
 func (h *Handler) Register(r fiber.Router) {
+	r.Get("/", h.openAPI)
+	r.Head("/", h.openAPI)
+	r.Get("/rpc/:fn", h.rpc)
+	r.Head("/rpc/:fn", h.rpc)
+	r.Post("/rpc/:fn", h.rpc)
 	r.Get("/:table", h.read)
 	r.Head("/:table", h.read)
+	r.Post("/:table", h.insert)
+	r.Patch("/:table", h.update)
+	r.Put("/:table", h.put)
+	r.Delete("/:table", h.delete)
+}
+
+// request is one data-API request on its way through the steps.
+type request struct {
+	c      *fiber.Ctx
+	ctx    context.Context
+	proj   *store.Project
+	who    *principal.Principal
+	schema *schema.Schema
+	hdr    *query.Headers
+	sql    *sqlgen.Request
+	rpc    bool
+}
+
+func (r *request) isRead() bool {
+	m := r.c.Method()
+	return m == fiber.MethodGet || m == fiber.MethodHead
+}
+
+// begin does what every request needs before SQL: the profile check, the
+// headers, the schema, the caller's rules. q is the parsed query string.
+func (h *Handler) begin(c *fiber.Ctx, q *query.Query) (*request, error) {
+	r := &request{c: c, ctx: c.UserContext(), proj: h.d.Project(c), who: h.d.Principal(c)}
+	profile := "Content-Profile"
+	if r.isRead() {
+		profile = "Accept-Profile"
+	}
+	if err := checkProfile(c, profile, r.proj); err != nil {
+		return nil, err
+	}
+	hdr, err := query.ParseHeaders(headers(c))
+	if err != nil {
+		return nil, err
+	}
+	r.hdr = hdr
+	if r.schema, err = h.d.Schemas.Get(r.ctx, r.proj.Ref); err != nil {
+		return nil, err
+	}
+	var access sqlgen.Access
+	if h.d.Access != nil {
+		if access, err = h.d.Access(c); err != nil {
+			return nil, err
+		}
+	}
+	rng := q.RangeFor(nil)
+	if r.isRead() {
+		rng = (&query.Request{Query: *q, Headers: *hdr}).TopRange()
+	}
+	r.sql = &sqlgen.Request{
+		Query: q, Range: rng, Prefer: hdr.Prefer, Media: hdr.Accept,
+		NoBody: c.Method() == fiber.MethodHead, MaxRows: h.maxRows(r.proj), Access: access,
+	}
+	return r, nil
+}
+
+// headers adapts the request headers for the query package.
+func headers(c *fiber.Ctx) query.Header {
+	return query.HeaderFunc(func(name string) []string {
+		raw := c.Request().Header.PeekAll(name)
+		out := make([]string, len(raw))
+		for i, v := range raw {
+			out[i] = string(v)
+		}
+		return out
+	})
 }
 
 func (h *Handler) maxRows(p *store.Project) int64 {
@@ -54,63 +134,110 @@ func (h *Handler) maxRows(p *store.Project) int64 {
 // checkProfile enforces that a request can only name its own schema:
 // "public" (what supabase-js sends) or the project's schema name.
 func checkProfile(c *fiber.Ctx, header string, p *store.Project) error {
-	v := c.Get(header)
-	if v == "" || v == "public" || v == p.Schema {
+	if v := c.Get(header); v == "" || v == "public" || v == p.Schema {
 		return nil
 	}
 	return apierror.Newf(http.StatusNotAcceptable, "PGRST106", "The schema must be one of the following: public").
 		WithHint("A project's API exposes only its own schema.")
 }
 
-func (h *Handler) read(c *fiber.Ctx) error {
-	proj := h.d.Project(c)
-	who := h.d.Principal(c)
-	if err := checkProfile(c, "Accept-Profile", proj); err != nil {
-		return err
+// name is a path parameter, percent-decoded.
+func name(c *fiber.Ctx, param string) (string, error) {
+	n, err := url.PathUnescape(c.Params(param))
+	if err != nil {
+		return "", apierror.Newf(http.StatusBadRequest, "PGRST100", "invalid path: %s", err)
 	}
-	ctx := c.UserContext()
+	return n, nil
+}
+
+// run executes stmt on the project's own pool as the caller's role.
+func (h *Handler) run(r *request, stmt *sqlgen.Statement) (*result, error) {
+	p, err := h.d.Pools.Get(r.ctx, r.proj.Ref)
+	if err != nil {
+		return nil, err
+	}
+	row, err := pool.QueryRow(r.ctx, p, pool.Session{
+		Role: r.who.DBRole, Claims: r.who.ClaimsJSON(), StatementTimeout: h.d.StatementTimeout,
+		ReadOnly: r.isRead() || stmt.ReadOnly,
+		Rollback: r.sql.Prefer.Tx == query.TxRollback,
+	}, stmt.SQL, stmt.Args...)
+	if err != nil {
+		return nil, err
+	}
+	return parseResult(row)
+}
+
+func (h *Handler) read(c *fiber.Ctx) error {
 	q, err := query.ParseQuery(string(c.Request().URI().QueryString()))
 	if err != nil {
 		return err
 	}
-	sch, err := h.d.Schemas.Get(ctx, proj.Ref)
+	r, err := h.begin(c, q)
 	if err != nil {
 		return err
 	}
-	stmt, err := sqlgen.Read(sch, c.Params("table"), q, q.RangeFor(nil), sqlgen.ReadOptions{MaxRows: h.maxRows(proj)})
+	table, err := name(c, "table")
 	if err != nil {
 		return err
 	}
-	row, err := h.run(ctx, proj, who, stmt)
+	stmt, err := sqlgen.Read(r.schema, table, r.sql)
 	if err != nil {
 		return err
 	}
-	n, _ := strconv.Atoi(string(row[1]))
-	rng := q.RangeFor(nil)
-	c.Set("Content-Range", contentRange(rng.Offset, n, -1))
-	c.Set(fiber.HeaderContentType, "application/json; charset=utf-8")
-	if c.Method() == fiber.MethodHead {
-		return nil
+	res, err := h.run(r, stmt)
+	if err != nil {
+		return err
 	}
-	return c.Send(row[0])
+	return r.respondRows(res)
 }
 
-func (h *Handler) run(ctx context.Context, proj *store.Project, who *principal.Principal, stmt *sqlgen.Statement) ([][]byte, error) {
-	p, err := h.d.Pools.Get(ctx, proj.Ref)
+// write runs a POST, PATCH, PUT or DELETE built by build.
+func (h *Handler) write(c *fiber.Ctx, build func(r *request, table string) (*sqlgen.Statement, error)) error {
+	q, err := query.ParseQuery(string(c.Request().URI().QueryString()))
 	if err != nil {
-		return nil, err
+		return err
 	}
-	return pool.QueryRow(ctx, p, pool.Session{Role: who.DBRole, Claims: who.ClaimsJSON(), StatementTimeout: h.d.StatementTimeout}, stmt.SQL, stmt.Args...)
+	r, err := h.begin(c, q)
+	if err != nil {
+		return err
+	}
+	table, err := name(c, "table")
+	if err != nil {
+		return err
+	}
+	// The body is wanted only with return=representation.
+	r.sql.NoBody = r.sql.Prefer.Return != query.ReturnRepresentation
+	stmt, err := build(r, table)
+	if err != nil {
+		return err
+	}
+	res, err := h.run(r, stmt)
+	if err != nil {
+		return err
+	}
+	return r.respondWrite(res, stmt, table)
 }
 
-// contentRange renders PostgREST's Content-Range: "0-9/*", "*/0", "0-9/100".
-func contentRange(offset int64, n int, total int64) string {
-	t := "*"
-	if total >= 0 {
-		t = strconv.FormatInt(total, 10)
-	}
-	if n == 0 {
-		return "*/" + t
-	}
-	return strconv.FormatInt(offset, 10) + "-" + strconv.FormatInt(offset+int64(n)-1, 10) + "/" + t
+func (h *Handler) insert(c *fiber.Ctx) error {
+	return h.write(c, func(r *request, table string) (*sqlgen.Statement, error) {
+		return sqlgen.Insert(r.schema, table, r.sql, c.Body())
+	})
+}
+
+func (h *Handler) update(c *fiber.Ctx) error {
+	return h.write(c, func(r *request, table string) (*sqlgen.Statement, error) {
+		return sqlgen.Update(r.schema, table, r.sql, c.Body())
+	})
+}
+
+func (h *Handler) put(c *fiber.Ctx) error {
+	return h.write(c, func(r *request, table string) (*sqlgen.Statement, error) {
+		return sqlgen.Put(r.schema, table, r.sql, c.Body())
+	})
+}
+
+func (h *Handler) delete(c *fiber.Ctx) error {
+	return h.write(c, func(r *request, table string) (*sqlgen.Statement, error) {
+		return sqlgen.Delete(r.schema, table, r.sql)
+	})
 }

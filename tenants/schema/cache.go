@@ -2,6 +2,7 @@ package schema
 
 import (
 	"context"
+	"strconv"
 	"sync"
 
 	lru "github.com/hashicorp/golang-lru/v2"
@@ -32,10 +33,13 @@ func (c *Cache) Get(ctx context.Context, ref string) (*Schema, error) {
 	if s, ok := c.lru.Get(ref); ok {
 		return s, nil
 	}
-	v, err, _ := c.group.Do(ref, func() (any, error) {
-		c.mu.Lock()
-		g := c.gen
-		c.mu.Unlock()
+	// A caller arriving after an invalidation must not join a load that
+	// began before it (that load may predate the DDL): flights are keyed by
+	// the generation as well.
+	c.mu.Lock()
+	g := c.gen
+	c.mu.Unlock()
+	v, err, _ := c.group.Do(ref+"\x00"+strconv.FormatUint(g, 10), func() (any, error) {
 		s, err := c.load(context.WithoutCancel(ctx), ref)
 		if err != nil {
 			return nil, err

@@ -27,7 +27,21 @@ type Table struct {
 	ColumnIndex map[string]*Column
 	PrimaryKey  []string
 	ForeignKeys []*ForeignKey
+	Indexes     []*Index
 	Comment     string
+}
+
+// Index is an index of a table (including those behind primary key and
+// unique constraints). Columns omits expression parts; Definition is the
+// full CREATE INDEX text.
+type Index struct {
+	Name       string
+	Columns    []string
+	Unique     bool
+	Primary    bool
+	Method     string // btree, gin, gist, hash, brin, ...
+	Constraint string // the constraint the index enforces, "" for a plain index
+	Definition string
 }
 
 // Column describes one column.
@@ -53,6 +67,8 @@ type ForeignKey struct {
 	Columns    []string
 	RefTable   string
 	RefColumns []string
+	OnDelete   string // "no action", "restrict", "cascade", "set null", "set default"
+	OnUpdate   string
 }
 
 // Function is a callable function in the project schema.
@@ -62,6 +78,13 @@ type Function struct {
 	ReturnType string
 	ReturnsSet bool
 	Volatile   string // "i", "s" or "v"
+	// ReturnTable is the table or view of this schema whose row type the
+	// function returns ("" otherwise); Columns are the OUT/INOUT/TABLE
+	// columns of a function returning record. The data API uses them to
+	// select, filter and embed on RPC results.
+	ReturnTable string
+	Columns     []Arg
+	Variadic    bool
 }
 
 // Arg is one function argument.
@@ -129,7 +152,8 @@ const constraintsSQL = `
 select con.conname, con.contype, c.relname,
        array(select a.attname from unnest(con.conkey) with ordinality k(n, i) join pg_attribute a on a.attrelid = con.conrelid and a.attnum = k.n order by k.i),
        coalesce(fc.relname, ''),
-       array(select a.attname from unnest(coalesce(con.confkey, '{}')) with ordinality k(n, i) join pg_attribute a on a.attrelid = con.confrelid and a.attnum = k.n order by k.i)
+       array(select a.attname from unnest(coalesce(con.confkey, '{}')) with ordinality k(n, i) join pg_attribute a on a.attrelid = con.confrelid and a.attnum = k.n order by k.i),
+       con.confdeltype::text, con.confupdtype::text
 from pg_constraint con
 join pg_class c on c.oid = con.conrelid
 join pg_namespace n on n.oid = c.relnamespace
@@ -137,11 +161,31 @@ left join pg_class fc on fc.oid = con.confrelid and fc.relnamespace = n.oid
 where n.nspname = $1 and con.contype in ('p', 'f')
 order by con.conname`
 
+const indexesSQL = `
+select c.relname, i.relname, ix.indisunique, ix.indisprimary, am.amname,
+       array(select a.attname from unnest(ix.indkey) with ordinality k(n, o) join pg_attribute a on a.attrelid = ix.indrelid and a.attnum = k.n order by k.o),
+       coalesce(con.conname, ''), pg_get_indexdef(ix.indexrelid)
+from pg_index ix
+join pg_class i on i.oid = ix.indexrelid
+join pg_class c on c.oid = ix.indrelid
+join pg_namespace n on n.oid = c.relnamespace
+join pg_am am on am.oid = i.relam
+left join pg_constraint con on con.conindid = ix.indexrelid and con.conrelid = ix.indrelid and con.contype in ('p', 'u', 'x')
+where n.nspname = $1
+order by c.relname, i.relname`
+
+// fkActions spells pg_constraint's confdeltype/confupdtype letters.
+var fkActions = map[string]string{"a": "no action", "r": "restrict", "c": "cascade", "n": "set null", "d": "set default"}
+
 const functionsSQL = `
 select p.proname, coalesce(p.proargnames, '{}'), array(select format_type(t, null) from unnest(p.proargtypes) t),
        p.pronargdefaults, format_type(p.prorettype, null), p.proretset, p.provolatile,
-       coalesce(p.proargmodes::text[], '{}')
+       coalesce(p.proargmodes::text[], '{}'),
+       array(select format_type(t, null) from unnest(coalesce(p.proallargtypes, p.proargtypes::oid[])) t),
+       coalesce(rc.relname, ''), p.prorettype = 'record'::regtype
 from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+left join pg_type rt on rt.oid = p.prorettype
+left join pg_class rc on rc.oid = rt.typrelid and rc.relnamespace = n.oid
 where n.nspname = $1 and p.prokind = 'f'
 order by p.proname, p.oid`
 
@@ -174,9 +218,9 @@ func Load(ctx context.Context, q Querier, schemaName string) (*Schema, error) {
 		return nil, fmt.Errorf("load columns of %s: %w", schemaName, err)
 	}
 	if err := each(ctx, q, constraintsSQL, schemaName, func(r pgx.Rows) error {
-		var name, typ, table, refTable string
+		var name, typ, table, refTable, onDelete, onUpdate string
 		var cols, refCols []string
-		if err := r.Scan(&name, &typ, &table, &cols, &refTable, &refCols); err != nil {
+		if err := r.Scan(&name, &typ, &table, &cols, &refTable, &refCols, &onDelete, &onUpdate); err != nil {
 			return err
 		}
 		t := s.Tables[table]
@@ -193,19 +237,41 @@ func Load(ctx context.Context, q Querier, schemaName string) (*Schema, error) {
 			}
 		case "f":
 			if refTable != "" { // references outside the schema are not embeddable
-				t.ForeignKeys = append(t.ForeignKeys, &ForeignKey{Name: name, Table: table, Columns: cols, RefTable: refTable, RefColumns: refCols})
+				t.ForeignKeys = append(t.ForeignKeys, &ForeignKey{Name: name, Table: table, Columns: cols, RefTable: refTable, RefColumns: refCols,
+					OnDelete: fkActions[onDelete], OnUpdate: fkActions[onUpdate]})
 			}
 		}
 		return nil
 	}); err != nil {
 		return nil, fmt.Errorf("load constraints of %s: %w", schemaName, err)
 	}
+	if err := each(ctx, q, indexesSQL, schemaName, func(r pgx.Rows) error {
+		var table string
+		ix := &Index{}
+		if err := r.Scan(&table, &ix.Name, &ix.Unique, &ix.Primary, &ix.Method, &ix.Columns, &ix.Constraint, &ix.Definition); err != nil {
+			return err
+		}
+		if t := s.Tables[table]; t != nil {
+			t.Indexes = append(t.Indexes, ix)
+		}
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("load indexes of %s: %w", schemaName, err)
+	}
 	if err := each(ctx, q, functionsSQL, schemaName, func(r pgx.Rows) error {
 		f := &Function{}
-		var names, types, modes []string
+		var names, types, modes, allTypes []string
 		var nDefaults int
-		if err := r.Scan(&f.Name, &names, &types, &nDefaults, &f.ReturnType, &f.ReturnsSet, &f.Volatile, &modes); err != nil {
+		var returnsRecord bool
+		if err := r.Scan(&f.Name, &names, &types, &nDefaults, &f.ReturnType, &f.ReturnsSet, &f.Volatile, &modes,
+			&allTypes, &f.ReturnTable, &returnsRecord); err != nil {
 			return err
+		}
+		for i, m := range modes {
+			f.Variadic = f.Variadic || m == "v"
+			if returnsRecord && (m == "o" || m == "b" || m == "t") && i < len(names) && i < len(allTypes) {
+				f.Columns = append(f.Columns, Arg{Name: names[i], Type: allTypes[i]})
+			}
 		}
 		// proargnames also lists OUT arguments; keep the IN ones that
 		// proargtypes describes.

@@ -1,331 +1,133 @@
 // Package sqlgen turns a parsed request (tenants/query) and a project's
 // schema (tenants/schema) into one parameterised SQL statement. It is pure:
 // every identifier is checked against the schema and quoted, every value is
-// bound as a parameter, and Postgres builds the JSON.
+// bound as a parameter, tables are schema-qualified, and Postgres builds the
+// JSON (or CSV) of the response.
+//
+// Every statement returns exactly one row with the columns ColBody,
+// ColCount, ColTotal and ColLocation, whatever the request was, so the
+// caller streams the body bytes without decoding rows. Failures that must
+// roll the request back (a singular response with the wrong number of rows,
+// a written row outside the caller's access rules, too many rows affected)
+// are raised inside the statement through plinth_api.raise, so they cost no
+// extra round trip.
 package sqlgen
 
 import (
-	"net/http"
-	"regexp"
 	"strconv"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/plinth-dev/plinth/platform/apierror"
 	"github.com/plinth-dev/plinth/tenants/query"
 	"github.com/plinth-dev/plinth/tenants/schema"
 )
 
-// Statement is SQL with its arguments.
+// Result columns of every statement, in order.
+const (
+	// ColBody is the response body as text: JSON (array, object or scalar),
+	// CSV, or "" when the request wants no body.
+	ColBody = iota
+	// ColCount is the number of rows in the response (for writes: the rows
+	// written).
+	ColCount
+	// ColTotal is the total that Prefer: count asked for, NULL otherwise.
+	ColTotal
+	// ColLocation is, for an insert of one row into a table with a primary
+	// key, a JSON array of that row's key values as text; NULL otherwise.
+	ColLocation
+)
+
+// Statement is SQL with its arguments and what the caller needs to know to
+// run it and answer.
 type Statement struct {
 	SQL  string
 	Args []any
+	// ReadOnly says the statement may run in a read-only transaction (reads,
+	// and calls of functions that are not volatile).
+	ReadOnly bool
+	// Void is set for a call of a function returning void (answered 204).
+	Void bool
+	// Scalar is set for a call whose result is a single value rather than rows.
+	Scalar bool
+	// PrimaryKey names the columns whose values ColLocation holds.
+	PrimaryKey []string
 }
 
+// Request is what one data-API request asks of a statement: the parsed
+// query string and the parts of the headers that shape SQL.
+type Request struct {
+	Query *query.Query
+	// Range is the window of top-level rows: query.Request.TopRange for
+	// GET/HEAD, Query.RangeFor(nil) for other methods.
+	Range  query.Range
+	Prefer query.Preferences
+	// Media is the negotiated response type: MediaJSON (or "" for it),
+	// MediaObject or MediaCSV.
+	Media query.MediaType
+	// NoBody skips building a body (HEAD, return=minimal, headers-only).
+	NoBody bool
+	// MaxRows caps the rows of a response (the project's max_rows); 0 = none.
+	MaxRows int64
+	// Access decides what the caller may do; nil allows everything.
+	Access Access
+}
+
+func (r *Request) singular() bool { return r.Media == query.MediaObject }
+func (r *Request) csv() bool      { return r.Media == query.MediaCSV }
+
+// builder accumulates arguments while fragments of SQL are rendered.
 type builder struct {
-	sb   strings.Builder
-	args []any
+	s      *schema.Schema
+	req    *Request
+	args   []any
+	inline bool // render values as literals (for the EXPLAIN of planned counts)
+	n      int  // alias counter
 }
 
-func (b *builder) arg(v any) string {
+func newBuilder(s *schema.Schema, req *Request) *builder {
+	if req.Query == nil {
+		req.Query = &query.Query{Select: []query.SelectItem{{Kind: query.SelectStar}}}
+	}
+	return &builder{s: s, req: req}
+}
+
+// arg binds v and returns its placeholder (or, inline, a literal that
+// Postgres types from context exactly as it types an unknown parameter).
+func (b *builder) arg(v string) string {
+	if b.inline {
+		return lit(v)
+	}
 	b.args = append(b.args, v)
 	return "$" + strconv.Itoa(len(b.args))
 }
 
-func (b *builder) w(s ...string) {
-	for _, x := range s {
-		b.sb.WriteString(x)
-	}
+// alias returns a fresh SQL alias with the given prefix.
+func (b *builder) alias(prefix string) string {
+	b.n++
+	return prefix + strconv.Itoa(b.n)
 }
+
+// qualified is the schema-qualified, quoted name of a relation.
+func (b *builder) qualified(name string) string { return quote(b.s.Name) + "." + quote(name) }
 
 func quote(id string) string { return pgx.Identifier{id}.Sanitize() }
 
-// errTableNotFound is PostgREST's answer for an unknown resource.
-func errTableNotFound(table string) error {
-	return apierror.Newf(http.StatusNotFound, "PGRST205", "Could not find the table 'public.%s' in the schema cache", table).
-		WithHint("Check the table name; tables live in the project's schema.")
+// lit renders s as a SQL string literal that means the same whatever
+// standard_conforming_strings is (an escape string when needed).
+func lit(s string) string {
+	if !strings.ContainsAny(s, `'\`) {
+		return "'" + s + "'"
+	}
+	r := strings.NewReplacer(`\`, `\\`, `'`, `''`)
+	return "E'" + r.Replace(s) + "'"
 }
 
-func errColumnNotFound(table, col string) error {
-	return apierror.Newf(http.StatusBadRequest, "42703", "column %s.%s does not exist", table, col)
-}
+// sqlBuf is a strings.Builder with a variadic write.
+type sqlBuf struct{ strings.Builder }
 
-// ReadOptions carry what the request and project add to a read.
-type ReadOptions struct {
-	MaxRows int64 // project cap; 0 = none
-	Count   bool  // also compute the exact total of matching rows
-}
-
-// Read builds a GET: one row with the JSON array of results (column 1), the
-// number of rows in it (column 2) and, with Count, the total (column 3).
-func Read(s *schema.Schema, table string, q *query.Query, rng query.Range, opts ReadOptions) (*Statement, error) {
-	t, ok := s.Table(table)
-	if !ok {
-		return nil, errTableNotFound(table)
+func (w *sqlBuf) w(parts ...string) {
+	for _, p := range parts {
+		w.WriteString(p)
 	}
-	b := &builder{}
-	from := quote(s.Name) + "." + quote(t.Name)
-
-	var where strings.Builder
-	if err := b.whereClause(&where, t, q.WhereFor(nil)); err != nil {
-		return nil, err
-	}
-
-	b.w("select coalesce(json_agg(_plinth_r), '[]')::text, count(_plinth_r.*)")
-	if opts.Count {
-		b.w(", (select count(*) from ", from, where.String(), ")")
-	}
-	b.w(" from (select ")
-	if err := b.selectList(t, q.Select); err != nil {
-		return nil, err
-	}
-	b.w(" from ", from, where.String())
-	if err := b.orderBy(t, q.OrderFor(nil)); err != nil {
-		return nil, err
-	}
-	limit := rng.Limit
-	if opts.MaxRows > 0 && (limit == query.NoLimit || limit > opts.MaxRows) {
-		limit = opts.MaxRows
-	}
-	if limit != query.NoLimit {
-		b.w(" limit ", strconv.FormatInt(limit, 10))
-	}
-	if rng.Offset > 0 {
-		b.w(" offset ", strconv.FormatInt(rng.Offset, 10))
-	}
-	b.w(") _plinth_r")
-	return &Statement{SQL: b.sb.String(), Args: b.args}, nil
-}
-
-var castPattern = regexp.MustCompile(`^[a-z_][a-z0-9_ ]{0,62}(\[\])?$`)
-
-func (b *builder) selectList(t *schema.Table, items []query.SelectItem) error {
-	if len(items) == 0 {
-		return nil // select= with nothing: PostgREST returns empty objects
-	}
-	for i, it := range items {
-		if i > 0 {
-			b.w(", ")
-		}
-		switch it.Kind {
-		case query.SelectStar:
-			b.w("*")
-		case query.SelectColumn:
-			expr, name, err := fieldExpr(t, it.Field)
-			if err != nil {
-				return err
-			}
-			if it.Cast != "" {
-				if !castPattern.MatchString(it.Cast) {
-					return apierror.Newf(http.StatusBadRequest, "PGRST100", "invalid cast type %q", it.Cast)
-				}
-				expr = "(" + expr + ")::" + it.Cast
-			}
-			if it.Alias != "" {
-				name = it.Alias
-			}
-			b.w(expr, " as ", quote(name))
-		case query.SelectEmbed:
-			return apierror.Newf(http.StatusBadRequest, "PGRST200", "Could not find a relationship between '%s' and '%s' in the schema cache", t.Name, it.Embed.Name).
-				WithHint("Embedded resources are not supported yet.")
-		}
-	}
-	return nil
-}
-
-// fieldExpr returns the SQL for a column with its JSON path and the name
-// PostgREST gives the result (the last JSON key, or the column).
-func fieldExpr(t *schema.Table, f query.Field) (string, string, error) {
-	if _, ok := t.Column(f.Name); !ok {
-		return "", "", errColumnNotFound(t.Name, f.Name)
-	}
-	expr := quote(f.Name)
-	name := f.Name
-	for _, st := range f.JSON {
-		op := "->"
-		if st.AsText {
-			op = "->>"
-		}
-		if st.Index {
-			if _, err := strconv.Atoi(st.Key); err != nil {
-				return "", "", apierror.Newf(http.StatusBadRequest, "PGRST100", "invalid JSON array index %q", st.Key)
-			}
-			expr += op + st.Key
-		} else {
-			expr += op + literal(st.Key)
-		}
-		name = st.Key
-	}
-	return expr, name, nil
-}
-
-// literal quotes a JSON key as a SQL string literal. Keys are names the
-// client chose; quoting keeps them data.
-func literal(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
-
-func (b *builder) orderBy(t *schema.Table, terms []query.OrderTerm) error {
-	if len(terms) == 0 {
-		return nil
-	}
-	b.w(" order by ")
-	for i, term := range terms {
-		if term.Relation != "" {
-			return apierror.Newf(http.StatusBadRequest, "PGRST100", "ordering by an embedded resource (%s) is not supported yet", term.Relation)
-		}
-		if i > 0 {
-			b.w(", ")
-		}
-		expr, _, err := fieldExpr(t, term.Field)
-		if err != nil {
-			return err
-		}
-		b.w(expr)
-		switch term.Dir {
-		case query.Asc:
-			b.w(" asc")
-		case query.Desc:
-			b.w(" desc")
-		}
-		switch term.Nulls {
-		case query.NullsFirst:
-			b.w(" nulls first")
-		case query.NullsLast:
-			b.w(" nulls last")
-		}
-	}
-	return nil
-}
-
-func (b *builder) whereClause(out *strings.Builder, t *schema.Table, exprs []query.Expr) error {
-	first := true
-	for _, e := range exprs {
-		if e.IsEmpty() {
-			continue
-		}
-		if first {
-			out.WriteString(" where ")
-			first = false
-		} else {
-			out.WriteString(" and ")
-		}
-		if err := b.expr(out, t, e); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func (b *builder) expr(out *strings.Builder, t *schema.Table, e query.Expr) error {
-	if e.Filter != nil {
-		return b.filter(out, t, e.Filter)
-	}
-	if e.Not {
-		out.WriteString("not ")
-	}
-	if len(e.Children) == 0 {
-		out.WriteString("true")
-		return nil
-	}
-	out.WriteString("(")
-	for i, c := range e.Children {
-		if i > 0 {
-			out.WriteString(" " + e.Op.String() + " ")
-		}
-		if err := b.expr(out, t, c); err != nil {
-			return err
-		}
-	}
-	out.WriteString(")")
-	return nil
-}
-
-var simpleOps = map[query.Operator]string{
-	query.OpEq: "=", query.OpNeq: "<>", query.OpGt: ">", query.OpGte: ">=", query.OpLt: "<", query.OpLte: "<=",
-	query.OpLike: "like", query.OpILike: "ilike", query.OpMatch: "~", query.OpIMatch: "~*",
-	query.OpCs: "@>", query.OpCd: "<@", query.OpOv: "&&", query.OpSl: "<<", query.OpSr: ">>",
-	query.OpNxl: "&<", query.OpNxr: "&>", query.OpAdj: "-|-",
-}
-
-var ftsFuncs = map[query.Operator]string{
-	query.OpFts: "to_tsquery", query.OpPlFts: "plainto_tsquery", query.OpPhFts: "phraseto_tsquery", query.OpWFts: "websearch_to_tsquery",
-}
-
-func likeValue(op query.Operator, v string) string {
-	if op == query.OpLike || op == query.OpILike {
-		return strings.ReplaceAll(v, "*", "%")
-	}
-	return v
-}
-
-func (b *builder) filter(out *strings.Builder, t *schema.Table, f *query.Filter) error {
-	col, _, err := fieldExpr(t, f.Field)
-	if err != nil {
-		return err
-	}
-	if f.Not {
-		out.WriteString("not ")
-	}
-	switch {
-	case f.Op == query.OpIn:
-		// An untyped array literal lets Postgres read it as the column's type.
-		out.WriteString(col + " = any(" + b.arg(arrayLiteral(f.List)) + ")")
-	case f.Op == query.OpIs:
-		switch f.Value {
-		case query.IsNull:
-			out.WriteString(col + " is null")
-		case query.IsNotNull:
-			out.WriteString(col + " is not null")
-		case query.IsTrue, query.IsFalse, query.IsUnknown:
-			out.WriteString(col + " is " + f.Value)
-		default:
-			return apierror.Newf(http.StatusBadRequest, "PGRST100", "invalid value for is: %q", f.Value)
-		}
-	case f.Op == query.OpIsDistinct:
-		out.WriteString(col + " is distinct from " + b.arg(f.Value))
-	case f.Op.FullText():
-		fn := ftsFuncs[f.Op]
-		if f.Lang != "" {
-			out.WriteString(col + " @@ " + fn + "(" + b.arg(f.Lang) + "::regconfig, " + b.arg(f.Value) + ")")
-		} else {
-			out.WriteString(col + " @@ " + fn + "(" + b.arg(f.Value) + ")")
-		}
-	default:
-		op, ok := simpleOps[f.Op]
-		if !ok {
-			return apierror.Newf(http.StatusBadRequest, "PGRST100", "unknown operator %q", f.Op)
-		}
-		switch f.Quant {
-		case query.QuantAny, query.QuantAll:
-			q := "any"
-			if f.Quant == query.QuantAll {
-				q = "all"
-			}
-			out.WriteString(col + " " + op + " " + q + "(" + b.arg(likeValue(f.Op, f.Value)) + ")")
-		default:
-			out.WriteString(col + " " + op + " " + b.arg(likeValue(f.Op, f.Value)))
-		}
-	}
-	return nil
-}
-
-// arrayLiteral renders elements as a Postgres array literal, each quoted.
-func arrayLiteral(items []string) string {
-	var sb strings.Builder
-	sb.WriteByte('{')
-	for i, it := range items {
-		if i > 0 {
-			sb.WriteByte(',')
-		}
-		sb.WriteByte('"')
-		for _, r := range it {
-			if r == '"' || r == '\\' {
-				sb.WriteByte('\\')
-			}
-			sb.WriteRune(r)
-		}
-		sb.WriteByte('"')
-	}
-	sb.WriteByte('}')
-	return sb.String()
 }

@@ -1,0 +1,6 @@
+export { createClient, PlinthClient, projectURL } from './client.js'
+export type { PlinthClientOptions } from './client.js'
+export { createAdminClient, PlinthAdmin, PlinthAdminError } from './admin.js'
+export type { ApiKey, Project, ProjectSettings } from './admin.js'
+export { PostgrestClient, PostgrestError } from '@supabase/postgrest-js'
+export type { Session, User, AuthChangeEvent, AuthError } from '@supabase/auth-js'

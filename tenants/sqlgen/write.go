@@ -1,0 +1,555 @@
+package sqlgen
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/plinth-dev/plinth/platform/apierror"
+	"github.com/plinth-dev/plinth/tenants/query"
+	"github.com/plinth-dev/plinth/tenants/schema"
+)
+
+// payload is a parsed JSON request body: one or more objects.
+type payload struct {
+	raw   []byte // always a JSON array of objects
+	rows  []map[string]json.RawMessage
+	array bool
+	keys  []string // keys of the first object, in the order written
+}
+
+// parsePayload checks that body is an object or an array of objects. Keys
+// must be the same in every object unless columns= says which to use, as
+// in PostgREST.
+func parsePayload(body []byte, columns []string) (*payload, error) {
+	trimmed := bytes.TrimSpace(body)
+	if len(trimmed) == 0 {
+		return nil, errInvalidBody("")
+	}
+	p := &payload{}
+	switch trimmed[0] {
+	case '{':
+		var row map[string]json.RawMessage
+		if err := json.Unmarshal(trimmed, &row); err != nil {
+			return nil, errInvalidBody(jsonError(err))
+		}
+		p.rows = []map[string]json.RawMessage{row}
+		p.raw = append(append([]byte{'['}, trimmed...), ']')
+	case '[':
+		if err := json.Unmarshal(trimmed, &p.rows); err != nil {
+			return nil, errInvalidBody(jsonError(err))
+		}
+		for _, r := range p.rows {
+			if r == nil {
+				return nil, errInvalidBody("every element of the array must be an object")
+			}
+		}
+		p.raw, p.array = trimmed, true
+	default:
+		if !json.Valid(trimmed) {
+			return nil, errInvalidBody("")
+		}
+		return nil, errInvalidBody("the body must be a JSON object or an array of objects")
+	}
+	if len(p.rows) > 0 {
+		p.keys = objectKeys(trimmed, p.array)
+	}
+	if columns == nil && len(p.rows) > 1 {
+		for _, r := range p.rows[1:] {
+			if !sameKeys(r, p.rows[0]) {
+				return nil, apierror.New(http.StatusBadRequest, "PGRST102", "All object keys must match")
+			}
+		}
+	}
+	return p, nil
+}
+
+// jsonError shortens encoding/json's messages to what a client can use.
+func jsonError(err error) string {
+	return strings.TrimPrefix(err.Error(), "json: ")
+}
+
+func sameKeys(a, b map[string]json.RawMessage) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k := range a {
+		if _, ok := b[k]; !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// objectKeys returns the keys of the first object in written order (maps
+// forget it, and the column list should follow the client's order).
+func objectKeys(body []byte, array bool) []string {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if array {
+		if _, err := dec.Token(); err != nil {
+			return nil
+		}
+	}
+	if _, err := dec.Token(); err != nil { // {
+		return nil
+	}
+	var keys []string
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return keys
+		}
+		k, _ := t.(string)
+		if !slices.Contains(keys, k) {
+			keys = append(keys, k)
+		}
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			return keys
+		}
+	}
+	return keys
+}
+
+// writeColumns resolves the columns a write sets: columns= when given,
+// else the payload's keys; each must be a column of t (PGRST204).
+func writeColumns(t *schema.Table, p *payload, columns []string) ([]*schema.Column, error) {
+	names := columns
+	if names == nil {
+		names = p.keys
+	}
+	out := make([]*schema.Column, 0, len(names))
+	for _, n := range names {
+		c, ok := t.Column(n)
+		if !ok {
+			return nil, errPayloadColumn(t.Name, n)
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+// mutation holds what every write shares.
+type mutation struct {
+	b     *builder
+	t     *schema.Table
+	plain *node // t as t0, for conditions and filters on written rows
+	// checks on written rows: each condition must hold for every one.
+	rowChecks []query.Expr
+}
+
+func newMutation(s *schema.Schema, table string, req *Request) (*mutation, error) {
+	t, ok := s.Table(table)
+	if !ok {
+		return nil, errTableNotFound(table)
+	}
+	b := newBuilder(s, req)
+	return &mutation{b: b, t: t, plain: &node{table: t, alias: "t0"}}, nil
+}
+
+// filters renders the request's top-level filters (and cond) over t0.
+func (m *mutation) filters(cond query.Expr) (string, error) {
+	exprs := append(slices.Clone(m.b.req.Query.WhereFor(nil)), cond)
+	return m.b.conjunction(m.plain, exprs)
+}
+
+// finish wraps the data-modifying CTE into the statement: the
+// representation (or just the count), the checks that roll the request
+// back, and the Location of an inserted row.
+func (m *mutation) finish(cte string, location bool) (*Statement, error) {
+	b, req := m.b, m.b.req
+	f := &final{with: "with pgrst_source as (" + cte + ") "}
+	if cs, err := b.conjunction(m.plain, m.rowChecks); err != nil {
+		return nil, err
+	} else if cs != "" {
+		f.checks = append(f.checks, check{
+			when: "(select bool_and(coalesce(" + cs + ", false)) from pgrst_source t0) is false",
+			raise: b.errorRaise("42501", `new row violates the access rules for table "`+m.t.Name+`"`,
+				"The written row must satisfy the caller's access rules for this table."),
+		})
+	}
+	if req.singular() {
+		f.checks = append(f.checks, b.singularCheck())
+	}
+	if c, ok := b.maxAffectedCheck(); ok {
+		f.checks = append(f.checks, c)
+	}
+	var pk []string
+	if location && len(m.t.PrimaryKey) > 0 {
+		pk = m.t.PrimaryKey
+		vals := make([]string, len(pk))
+		for i, c := range pk {
+			vals[i] = "t0." + quote(c) + "::text"
+		}
+		f.location = "(select json_build_array(" + strings.Join(vals, ", ") + ")::text from pgrst_source t0 limit 1)"
+	}
+	if req.NoBody {
+		f.shape = shapeNone
+		f.rows = "select from pgrst_source t0"
+	} else {
+		cond, err := b.access(m.t.Name, "select")
+		if err != nil {
+			return nil, err
+		}
+		root, err := b.planRoot(m.t, "t0", req.Query.Select, cond)
+		if err != nil {
+			return nil, err
+		}
+		root.written = true
+		r, err := b.render(root, "pgrst_source t0", nil, query.Range{Limit: query.NoLimit}, 0)
+		if err != nil {
+			return nil, err
+		}
+		f.rows, f.shape, f.keys = r.query(), b.shapeFor(root), root.outputKeys()
+	}
+	if req.Prefer.Count != "" {
+		f.total = "count(*)"
+	}
+	return &Statement{SQL: b.finish(f), Args: b.args, PrimaryKey: pk}, nil
+}
+
+// insertSelect renders "(cols) select ... from <payload rows>": one row per
+// payload object, read by json_populate_recordset into t's row type (so
+// Postgres converts and checks every value), or, with missing=default and
+// objects lacking some columns, per object with the column defaults.
+func (m *mutation) insertSelect(p *payload, cols []*schema.Column, where string) string {
+	b := m.b
+	var w sqlBuf
+	if len(cols) > 0 {
+		w.w("(")
+		for i, c := range cols {
+			if i > 0 {
+				w.w(", ")
+			}
+			w.w(quote(c.Name))
+		}
+		w.w(") ")
+	}
+	rowType := "null::" + b.qualified(m.t.Name)
+	body := b.arg(string(p.raw)) + "::json"
+	if b.req.Prefer.Missing != query.MissingDefault || !m.missingSome(p, cols) {
+		w.w("select ")
+		for i, c := range cols {
+			if i > 0 {
+				w.w(", ")
+			}
+			w.w("_b.", quote(c.Name))
+		}
+		w.w(" from json_populate_recordset(", rowType, ", ", body, ") _b", where)
+		return w.String()
+	}
+	w.w("select ")
+	for i, c := range cols {
+		if i > 0 {
+			w.w(", ")
+		}
+		w.w("case when _j.v -> ", lit(c.Name), " is not null then _b.", quote(c.Name), " else ", m.defaultExpr(c), " end")
+	}
+	w.w(" from json_array_elements(", body, ") with ordinality _j(v, n), lateral json_populate_record(", rowType, ", _j.v) _b", where, " order by _j.n")
+	return w.String()
+}
+
+func (m *mutation) missingSome(p *payload, cols []*schema.Column) bool {
+	for _, r := range p.rows {
+		for _, c := range cols {
+			if _, ok := r[c.Name]; !ok {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// defaultExpr is the column's default as the catalog states it (the
+// project's own expression, run as the project's role, as PostgREST does).
+func (m *mutation) defaultExpr(c *schema.Column) string {
+	switch {
+	case c.Default != "":
+		return "(" + c.Default + ")"
+	case c.Identity:
+		return "nextval(pg_get_serial_sequence(" + lit(m.b.qualified(m.t.Name)) + ", " + lit(c.Name) + "))"
+	}
+	return "null"
+}
+
+// conflictTarget is on_conflict= (checked) or the primary key.
+func (m *mutation) conflictTarget() ([]string, error) {
+	cols := m.b.req.Query.OnConflict
+	if cols == nil {
+		return m.t.PrimaryKey, nil
+	}
+	for _, c := range cols {
+		if _, ok := m.t.Column(c); !ok {
+			return nil, errColumnNotFound(m.t.Name, c)
+		}
+	}
+	return cols, nil
+}
+
+func quoteAll(cols []string) string {
+	q := make([]string, len(cols))
+	for i, c := range cols {
+		q[i] = quote(c)
+	}
+	return strings.Join(q, ", ")
+}
+
+// onConflictUpdate renders "on conflict (target) do update set c = excluded.c"
+// limited to existing rows the caller may update.
+func (m *mutation) onConflictUpdate(target []string, cols []*schema.Column, updCond query.Expr) (string, error) {
+	var w sqlBuf
+	w.w(" on conflict (", quoteAll(target), ") do ")
+	if len(cols) == 0 {
+		w.w("nothing")
+		return w.String(), nil
+	}
+	w.w("update set ")
+	for i, c := range cols {
+		if i > 0 {
+			w.w(", ")
+		}
+		w.w(quote(c.Name), " = excluded.", quote(c.Name))
+	}
+	if !updCond.IsEmpty() {
+		c, err := m.b.conjunction(m.plain, []query.Expr{updCond})
+		if err != nil {
+			return "", err
+		}
+		w.w(" where ", c)
+	}
+	return w.String(), nil
+}
+
+// Insert builds POST /{table}: insert the payload (object or array), or
+// upsert it with Prefer: resolution=merge-duplicates|ignore-duplicates.
+func Insert(s *schema.Schema, table string, req *Request, body []byte) (*Statement, error) {
+	m, err := newMutation(s, table, req)
+	if err != nil {
+		return nil, err
+	}
+	p, err := parsePayload(body, req.Query.Columns)
+	if err != nil {
+		return nil, err
+	}
+	cols, err := writeColumns(m.t, p, req.Query.Columns)
+	if err != nil {
+		return nil, err
+	}
+	insCond, err := m.b.access(m.t.Name, "insert")
+	if err != nil {
+		return nil, err
+	}
+	m.rowChecks = append(m.rowChecks, insCond)
+
+	var w sqlBuf
+	w.w("insert into ", m.b.qualified(m.t.Name), " as t0 ", m.insertSelect(p, cols, ""))
+	switch req.Prefer.Resolution {
+	case query.MergeDuplicates:
+		updCond, err := m.b.access(m.t.Name, "update")
+		if err != nil {
+			return nil, err
+		}
+		m.rowChecks = append(m.rowChecks, updCond)
+		target, err := m.conflictTarget()
+		if err != nil {
+			return nil, err
+		}
+		if len(target) == 0 {
+			return nil, errBadRequest("PGRST100", "merge-duplicates needs a primary key or on_conflict columns on table '%s'", m.t.Name)
+		}
+		oc, err := m.onConflictUpdate(target, cols, updCond)
+		if err != nil {
+			return nil, err
+		}
+		w.w(oc)
+	case query.IgnoreDuplicates:
+		target, err := m.conflictTarget()
+		if err != nil {
+			return nil, err
+		}
+		w.w(" on conflict ")
+		if len(target) > 0 {
+			w.w("(", quoteAll(target), ") ")
+		}
+		w.w("do nothing")
+	}
+	w.w(" returning t0.*")
+	return m.finish(w.String(), req.Prefer.Return == query.ReturnHeadersOnly && !p.array)
+}
+
+// Update builds PATCH /{table}?filters: set the payload's columns on the
+// matching rows the caller may update (optionally limit/order'ed).
+func Update(s *schema.Schema, table string, req *Request, body []byte) (*Statement, error) {
+	m, err := newMutation(s, table, req)
+	if err != nil {
+		return nil, err
+	}
+	p, err := parsePayload(body, req.Query.Columns)
+	if err != nil {
+		return nil, err
+	}
+	if p.array {
+		return nil, errInvalidBody("a PATCH body must be a single JSON object")
+	}
+	cols, err := writeColumns(m.t, p, req.Query.Columns)
+	if err != nil {
+		return nil, err
+	}
+	cond, err := m.b.access(m.t.Name, "update")
+	if err != nil {
+		return nil, err
+	}
+	m.rowChecks = append(m.rowChecks, cond)
+	where, err := m.limitedWhere(cond)
+	if err != nil {
+		return nil, err
+	}
+	var w sqlBuf
+	if len(cols) == 0 {
+		// Nothing to set: the matching rows, unchanged (as PostgREST).
+		w.w("select t0.* from ", m.b.qualified(m.t.Name), " t0", where)
+		return m.finish(w.String(), false)
+	}
+	w.w("update ", m.b.qualified(m.t.Name), " as t0 set ")
+	for i, c := range cols {
+		if i > 0 {
+			w.w(", ")
+		}
+		w.w(quote(c.Name), " = _b.", quote(c.Name))
+	}
+	w.w(" from json_populate_record(null::", m.b.qualified(m.t.Name), ", ", m.b.arg(string(p.raw[1:len(p.raw)-1])), "::json) _b")
+	w.w(where, " returning t0.*")
+	return m.finish(w.String(), false)
+}
+
+// Delete builds DELETE /{table}?filters.
+func Delete(s *schema.Schema, table string, req *Request) (*Statement, error) {
+	m, err := newMutation(s, table, req)
+	if err != nil {
+		return nil, err
+	}
+	cond, err := m.b.access(m.t.Name, "delete")
+	if err != nil {
+		return nil, err
+	}
+	where, err := m.limitedWhere(cond)
+	if err != nil {
+		return nil, err
+	}
+	return m.finish("delete from "+m.b.qualified(m.t.Name)+" as t0"+where+" returning t0.*", false)
+}
+
+// limitedWhere renders the WHERE of an update or delete: the filters and
+// the access condition, and with limit= (and order=) the chosen rows only.
+func (m *mutation) limitedWhere(cond query.Expr) (string, error) {
+	q := m.b.req.Query
+	where, err := m.filters(cond)
+	if err != nil {
+		return "", err
+	}
+	rng := q.RangeFor(nil)
+	if rng.IsAll() {
+		if where == "" {
+			return "", nil
+		}
+		return " where " + where, nil
+	}
+	order, err := m.b.orderBy(m.plain, q.OrderFor(nil))
+	if err != nil {
+		return "", err
+	}
+	inner := "select t0.ctid from " + m.b.qualified(m.t.Name) + " t0"
+	if where != "" {
+		inner += " where " + where
+	}
+	inner += order + limitClause(rng, 0)
+	return " where t0.ctid = any(array(" + inner + "))", nil
+}
+
+// Put builds PUT /{table}?pk=eq.x: insert or replace the one row the
+// filters name, which must be exactly the primary key with eq.
+func Put(s *schema.Schema, table string, req *Request, body []byte) (*Statement, error) {
+	m, err := newMutation(s, table, req)
+	if err != nil {
+		return nil, err
+	}
+	q := req.Query
+	if !q.RangeFor(nil).IsAll() {
+		return nil, errBadRequest("PGRST114", "limit/offset querystring parameters are not allowed for PUT")
+	}
+	pkVals, err := putKey(m.t, q)
+	if err != nil {
+		return nil, err
+	}
+	p, err := parsePayload(body, q.Columns)
+	if err != nil {
+		return nil, err
+	}
+	if len(p.rows) != 1 {
+		return nil, errInvalidBody("a PUT body must be a single JSON object")
+	}
+	cols, err := writeColumns(m.t, p, q.Columns)
+	if err != nil {
+		return nil, err
+	}
+	insCond, err := m.b.access(m.t.Name, "insert")
+	if err != nil {
+		return nil, err
+	}
+	updCond, err := m.b.access(m.t.Name, "update")
+	if err != nil {
+		return nil, err
+	}
+	m.rowChecks = append(m.rowChecks, insCond, updCond)
+
+	// The body's key must be the URL's (PGRST115), compared as the column's
+	// type; raising rolls the request back.
+	var mismatch []string
+	for i, c := range m.t.PrimaryKey {
+		mismatch = append(mismatch, "_b."+quote(c)+" is distinct from "+m.b.arg(pkVals[i]))
+	}
+	check := " where case when " + strings.Join(mismatch, " or ") + " then " +
+		m.b.pgrstRaise(http.StatusBadRequest, "PGRST115", "Payload values do not match URL in primary key column(s)", "", "") +
+		" else true end"
+	var w sqlBuf
+	w.w("insert into ", m.b.qualified(m.t.Name), " as t0 ", m.insertSelect(p, cols, check))
+	oc, err := m.onConflictUpdate(m.t.PrimaryKey, cols, updCond)
+	if err != nil {
+		return nil, err
+	}
+	w.w(oc, " returning t0.*")
+	return m.finish(w.String(), false)
+}
+
+// putKey checks PUT's filters: exactly one eq filter per primary key
+// column and nothing else (PGRST105). It returns the values in key order.
+func putKey(t *schema.Table, q *query.Query) ([]string, error) {
+	bad := errBadRequest("PGRST105", "Filters must include all and only primary key columns with 'eq' operators")
+	if len(t.PrimaryKey) == 0 {
+		return nil, bad.WithDetails("table '" + t.Name + "' has no primary key")
+	}
+	vals := make([]string, len(t.PrimaryKey))
+	got := make([]bool, len(t.PrimaryKey))
+	seen := 0
+	for _, w := range q.Where {
+		f := w.Expr.Filter
+		if len(w.Path) > 0 {
+			continue // filters on embeds only shape the representation
+		}
+		if f == nil || f.Not || f.Op != query.OpEq || f.Quant != query.QuantNone || len(f.Field.JSON) > 0 {
+			return nil, bad
+		}
+		i := slices.Index(t.PrimaryKey, f.Field.Name)
+		if i < 0 || got[i] {
+			return nil, bad
+		}
+		vals[i], got[i] = f.Value, true
+		seen++
+	}
+	if seen != len(t.PrimaryKey) {
+		return nil, bad
+	}
+	return vals, nil
+}
