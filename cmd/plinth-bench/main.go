@@ -140,6 +140,9 @@ func startEnv(ctx context.Context, o options) (*env, error) {
 	cfg.AdminToken = e.admin
 	cfg.TenantPoolMax = o.pool
 	cfg.TotalConnsMax = max(64, o.pool*8)
+	// The platform default limit would refuse a load test; the run sets a
+	// project limit high enough never to refuse instead (limiter still on).
+	cfg.RateLimitDefault = config.RateSpec{}
 	if e.redis, err = devdb.StartRedis(ctx, devdb.RedisOptions{Dir: dir + "/redis"}); err == nil {
 		cleanups = append(cleanups, func() { _ = e.redis.Stop(context.Background()) })
 		cfg.RedisURL = e.redis.URL()

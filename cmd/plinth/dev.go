@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/plinth-dev/plinth/platform/authz"
 	"github.com/plinth-dev/plinth/platform/config"
 	"github.com/plinth-dev/plinth/platform/devdb"
 	"github.com/plinth-dev/plinth/platform/server"
@@ -149,7 +150,12 @@ func seedDemo(ctx context.Context, srv *server.Server, st *devState) error {
 	} else if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
-	res, err := srv.SeedProject(ctx, "demo", "Demo", demoSQL)
+	// Anyone may read the demo todos; signed-in users may also change them.
+	rules := authz.RuleSet{Policies: []authz.Policy{
+		{Role: "anon", Table: "todos", Action: "select"},
+		{Role: "authenticated", Table: "todos", Action: "*"},
+	}}
+	res, err := srv.SeedProject(ctx, "demo", "Demo", demoSQL, rules)
 	if err != nil {
 		return err
 	}
@@ -172,6 +178,7 @@ Plinth is running (development mode).
 
   Try it:
     curl '%[1]s/p/demo/rest/v1/todos?select=id,title,done&order=id' -H 'apikey: %[6]s'
+    curl '%[1]s/p/demo/rest/v1/todos?done=eq.false' -H 'apikey: %[5]s'   # anon: read-only by the demo's rules
 
 State is kept in .plinth/ (delete it to start over). Ctrl-C stops the server and Postgres.
 `, base, st.AdminEmail, st.AdminPassword, cfg.AdminToken, st.AnonKey, st.ServiceKey)

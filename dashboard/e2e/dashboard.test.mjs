@@ -184,6 +184,14 @@ describe('dashboard', { concurrency: 1 }, () => {
     await page.getByRole('button', { name: 'Create table' }).click();
     await page.getByRole('heading', { name: 'Table books' }).waitFor();
     await page.getByRole('cell', { name: /→ authors/ }).waitFor();
+    // Alter: a column gets a default, shown as SQL first.
+    await page.getByText('Change a column').click();
+    await page.getByLabel('Column to change').selectOption('title');
+    await page.getByLabel('New default').fill("'untitled'");
+    await page.getByRole('button', { name: 'Review SQL' }).first().click();
+    assert.match(await page.getByLabel('SQL that will run').textContent(), /set default/i);
+    await page.getByRole('button', { name: 'Change column' }).click();
+    await page.getByRole('cell', { name: "'untitled'::text" }).waitFor();
     const tables = (await admin('GET', `/projects/${REF}/tables`)).data;
     const names = (Array.isArray(tables) ? tables : tables.tables).map((x) => x.name).sort();
     assert.deepEqual(names, ['authors', 'books']);

@@ -95,6 +95,10 @@ func TestSessionCookieAndCSRF(t *testing.T) {
 	if strings.Contains(strings.ToLower(setCookie), "secure") {
 		t.Fatalf("Secure cookie over plain http would be dropped by the browser: %q", setCookie)
 	}
+	// Behind a TLS-terminating proxy the cookie is Secure.
+	if sc := ts.Do(t, "POST", "/admin/v1/auth/session", map[string]string{"X-Forwarded-Proto": "https"}, creds).Header.Get("Set-Cookie"); !strings.Contains(strings.ToLower(sc), "secure") {
+		t.Fatalf("https sign-in cookie is not Secure: %q", sc)
+	}
 	var sess struct {
 		CSRFToken string `json:"csrf_token"`
 		Admin     struct {

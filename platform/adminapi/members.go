@@ -46,7 +46,7 @@ func (a *API) putMembers(c *fiber.Ctx) error {
 		if email == "" || !strings.Contains(email, "@") {
 			return apierror.Newf(http.StatusBadRequest, apierror.CodeBadRequest, "members[%d]: email is missing or invalid", i)
 		}
-		if _, ok := roleRank[m.Role]; !ok {
+		if !memberRoles[m.Role] {
 			return apierror.Newf(http.StatusBadRequest, apierror.CodeBadRequest, "members[%d]: role must be \"owner\", \"developer\" or \"viewer\", not %q", i, m.Role)
 		}
 		if seen[email] {

@@ -139,24 +139,5 @@ func (a *API) authorize(c *fiber.Ctx) error {
 	return c.Next()
 }
 
-// requireRole is kept so routes that name a minimum role keep compiling;
-// the platform policy (authorize) already decided, and this only checks,
-// without another query, that the decided role is at least min.
-func (a *API) requireRole(min int) fiber.Handler {
-	return func(c *fiber.Ctx) error {
-		role, _ := c.Locals(localRole).(string)
-		if role == "platform" || roleRank[role] >= min {
-			return c.Next()
-		}
-		return apierror.Newf(http.StatusForbidden, apierror.CodeForbidden, "Your role in this project (%s) does not allow this", role)
-	}
-}
-
-// Member roles, ordered by what they may do.
-const (
-	roleViewer = iota + 1
-	roleDeveloper
-	roleOwner
-)
-
-var roleRank = map[string]int{"viewer": roleViewer, "developer": roleDeveloper, "owner": roleOwner}
+// memberRoles are the roles a member can have in a project.
+var memberRoles = map[string]bool{"owner": true, "developer": true, "viewer": true}

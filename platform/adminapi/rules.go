@@ -69,6 +69,12 @@ func (a *API) putUserRoles(c *fiber.Ctx) error {
 		in.Roles = []string{}
 	}
 	p := project(c)
+	// A typo'd id must not silently get roles: the user has to exist.
+	if a.d.Auth != nil {
+		if _, err := a.d.Auth.GetUserByID(c.UserContext(), p, id); err != nil {
+			return userError(err)
+		}
+	}
 	audit := store.Audit{ProjectRef: p.Ref, Actor: caller(c).actor(), Action: "user.roles", Target: id, Detail: map[string]any{"roles": in.Roles}}
 	roles, err := a.d.Rules.SetUserRoles(c.UserContext(), p.Ref, id, in.Roles, audit)
 	if err != nil {

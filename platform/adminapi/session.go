@@ -62,7 +62,7 @@ func (a *API) cookieSession(c *fiber.Ctx, tok string) error {
 	}
 	adm, err := a.d.Store.AdminBySession(c.UserContext(), tok)
 	if errors.Is(err, store.ErrNotFound) {
-		clearCookie(c)
+		a.clearCookie(c)
 		return apierror.ErrAdminAuth
 	}
 	if err != nil {
@@ -99,7 +99,7 @@ func (a *API) createSession(c *fiber.Ctx) error {
 	c.Cookie(&fiber.Cookie{
 		Name: sessionCookie, Value: tok, Path: cookiePath, MaxAge: int(sessionTTL.Seconds()),
 		Expires: time.Now().Add(sessionTTL), HTTPOnly: true, SameSite: fiber.CookieSameSiteStrictMode,
-		Secure: c.Protocol() == "https",
+		Secure: a.secure(c),
 	})
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	return c.Status(http.StatusCreated).JSON(sessionJSON{Admin: adm, Platform: adm.PlatformAdmin, CSRFToken: csrfToken(tok), ExpiresIn: int(sessionTTL.Seconds())})
@@ -130,13 +130,19 @@ func (a *API) deleteSession(c *fiber.Ctx) error {
 			return err
 		}
 	}
-	clearCookie(c)
+	a.clearCookie(c)
 	return c.SendStatus(http.StatusNoContent)
 }
 
-func clearCookie(c *fiber.Ctx) {
+func (a *API) clearCookie(c *fiber.Ctx) {
 	c.Cookie(&fiber.Cookie{Name: sessionCookie, Value: "", Path: cookiePath, MaxAge: -1, Expires: time.Unix(0, 0),
-		HTTPOnly: true, SameSite: fiber.CookieSameSiteStrictMode, Secure: c.Protocol() == "https"})
+		HTTPOnly: true, SameSite: fiber.CookieSameSiteStrictMode, Secure: a.secure(c)})
+}
+
+// secure reports whether the cookie must be Secure: the request came over
+// https (directly or through a proxy saying so) or the public URL is https.
+func (a *API) secure(c *fiber.Ctx) bool {
+	return c.Protocol() == "https" || strings.HasPrefix(a.d.PublicURL, "https://")
 }
 
 // signIn checks email and password and opens a session.

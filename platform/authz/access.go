@@ -62,8 +62,7 @@ func (e *Engine) Access(ctx context.Context, p *principal.Principal) (sqlgen.Acc
 		if !d.Allowed {
 			return query.Expr{}, Denied(p, table, action)
 		}
-		_ = d
-		return query.Expr{Op: query.And}, nil
+		return d.Expr(p)
 	}, nil
 }
 

@@ -66,6 +66,7 @@ func TestAnonReadOnlyAndKeyMatch(t *testing.T) {
 
 	// An editor's "*" covers every table but not functions; its "rpc:*"
 	// covers every function but not tables.
+	bob, carol := mkUser(t, ts, p.Ref, "bob"), mkUser(t, ts, p.Ref, "carol")
 	setUserRoles(t, ts, p.Ref, bob, "editor")
 	setUserRoles(t, ts, p.Ref, carol, "reader")
 	e2 := engine(t, ts, authz.Options{})
@@ -96,6 +97,7 @@ func TestInheritanceAndUserRoles(t *testing.T) {
 			map[string]string{"role": "admin", "inherits": "editor"},
 		},
 	})
+	alice, bob, carol := mkUser(t, ts, p.Ref, "alice"), mkUser(t, ts, p.Ref, "bob"), mkUser(t, ts, p.Ref, "carol")
 	setUserRoles(t, ts, p.Ref, alice, "admin")
 	setUserRoles(t, ts, p.Ref, bob, "editor")
 	e := engine(t, ts, authz.Options{})
@@ -153,6 +155,7 @@ func TestConditionsOrAndPlaceholders(t *testing.T) {
 		},
 		"roles": []any{map[string]string{"role": "auditor", "inherits": "authenticated"}},
 	})
+	bob := mkUser(t, ts, p.Ref, "bob")
 	setUserRoles(t, ts, p.Ref, bob, "auditor")
 	e := engine(t, ts, authz.Options{})
 
@@ -258,6 +261,7 @@ func TestConcurrentDecisionsAndReloads(t *testing.T) {
 func TestCachedDecisionsStayPersonal(t *testing.T) {
 	t.Parallel()
 	ts, p := setup(t, "personal")
+	alice, bob, carol := mkUser(t, ts, p.Ref, "alice"), mkUser(t, ts, p.Ref, "bob"), mkUser(t, ts, p.Ref, "carol")
 	putRules(t, ts, p.Ref, rules{
 		"policies": []any{
 			policy("editor", "todos", "select", "owner_id=eq.{auth.uid}"),

@@ -133,8 +133,14 @@ func TestDataAPIDefaultDenyAndAnonReadOnly(t *testing.T) {
 
 	putRules(t, a.ts, a.p.Ref, rules{"policies": []any{
 		policy("anon", "todos", "select", "public=is.true"),
+		policy("anon", "notes", "select", "owner_id=eq.{auth.uid}"),
 		policy("anon", "rpc:add", "execute", ""),
 	}})
+	a.ts.SQL(t, a.p.Ref, "insert into notes (todo_id, body) values (1, 'no owner')")
+	// {auth.uid} has no value for anon: allowed, but no row matches.
+	if got := ids(t, a.rest(t, endUser{}, "GET", "/notes", nil)); got != "" {
+		t.Fatalf("anon sees notes %q", got)
+	}
 	if got := ids(t, a.rest(t, endUser{}, "GET", "/todos?order=id", nil)); got != "1" {
 		t.Fatalf("anon sees %q, want only the public row", got)
 	}

@@ -152,6 +152,7 @@ func TestReloadOnNotify(t *testing.T) {
 	}
 	// User role changes travel the same way.
 	putRules(t, ts, p.Ref, rules{"policies": []any{policy("editor", "todos", "delete", "")}, "roles": []any{map[string]string{"role": "editor"}}})
+	bob := mkUser(t, ts, p.Ref, "bob")
 	u := user(p.Ref, bob, nil)
 	eventually(t, "the editor rule", func() bool { _, s := decide(t, e, u, "todos", "delete"); return s == http.StatusForbidden })
 	setUserRoles(t, ts, p.Ref, bob, "editor")

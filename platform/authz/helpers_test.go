@@ -83,6 +83,20 @@ func setUserRoles(t *testing.T, ts *testserver.TS, ref, user string, roles ...st
 	}
 }
 
+// mkUser creates an end user through the admin API and returns its id.
+func mkUser(t *testing.T, ts *testserver.TS, ref, name string) string {
+	t.Helper()
+	res := ts.Admin(t, "POST", "/projects/"+ref+"/users", map[string]any{"email": name + "@example.com", "password": "correct horse battery"})
+	if res.Status != http.StatusCreated && res.Status != http.StatusOK {
+		t.Fatalf("create user %s: %d %s", name, res.Status, res.Body)
+	}
+	var u struct {
+		ID string `json:"id"`
+	}
+	res.JSON(t, &u)
+	return u.ID
+}
+
 func anon(ref string) *principal.Principal {
 	return &principal.Principal{Ref: ref, Role: principal.Anon, Claims: map[string]any{"role": "anon"}}
 }

@@ -51,7 +51,7 @@ func TestRulesGetPutAndAudit(t *testing.T) {
 			policy("authenticated", "todos", "select", "owner_id=eq.{auth.uid}"), // duplicate after normalising
 			policy("editor", "doc*", "*", ""),
 			policy("anon", "rpc:hello", "execute", ""),
-			policy("user:"+alice, "documents", "delete", ""),
+			policy("user:"+strings.ToUpper(alice), "documents", "delete", ""), // stored canonical
 		},
 		"roles": []any{
 			map[string]string{"role": "editor", "inherits": "authenticated"},
@@ -89,6 +89,7 @@ func TestRulesGetPutAndAudit(t *testing.T) {
 	if len(audit) == 0 || audit[0]["action"] != "rules.update" || audit[0]["actor"] != "token" {
 		t.Fatalf("audit: %v", audit)
 	}
+	bob := mkUser(t, ts, p.Ref, "bob")
 	setUserRoles(t, ts, p.Ref, bob, "viewer", "editor", "viewer")
 	ts.Admin(t, "GET", "/projects/"+p.Ref+"/audit", nil).JSON(t, &audit)
 	if audit[0]["action"] != "user.roles" || audit[0]["target"] != bob {
@@ -186,6 +187,7 @@ func TestCheckExplains(t *testing.T) {
 		},
 		"roles": []any{map[string]string{"role": "editor", "inherits": "authenticated"}},
 	})
+	alice := mkUser(t, ts, p.Ref, "alice")
 	setUserRoles(t, ts, p.Ref, alice, "editor")
 
 	// Allowed: every matching policy and the OR of their conditions.
@@ -244,6 +246,7 @@ func TestUserRolesEndpoint(t *testing.T) {
 	t.Parallel()
 	ts, p := setup(t, "user-roles")
 	putRules(t, ts, p.Ref, rules{"roles": []any{map[string]string{"role": "editor"}}})
+	alice := mkUser(t, ts, p.Ref, "alice")
 	path := "/projects/" + p.Ref + "/users/" + alice + "/roles"
 	res := ts.Admin(t, "PUT", path, map[string]any{"roles": []string{"editor", "editor"}})
 	if res.Status != 200 || string(res.Body) != `{"roles":["editor"],"user_id":"`+alice+`"}` {
@@ -253,6 +256,10 @@ func TestUserRolesEndpoint(t *testing.T) {
 	assertBadRequest(t, ts.Admin(t, "PUT", path, map[string]any{"roles": []string{"authenticated"}}), "already")
 	assertBadRequest(t, ts.Admin(t, "PUT", path, map[string]any{"roles": []string{"service_role"}}), "cannot be given")
 	assertBadRequest(t, ts.Admin(t, "PUT", "/projects/"+p.Ref+"/users/not-a-uuid/roles", map[string]any{"roles": []string{}}), "UUID")
+	// A user that does not exist gets no roles.
+	if res := ts.Admin(t, "PUT", "/projects/"+p.Ref+"/users/"+bob+"/roles", map[string]any{"roles": []string{"editor"}}); res.Status != http.StatusNotFound {
+		t.Fatalf("roles for an unknown user: %d %s", res.Status, res.Body)
+	}
 	// The failed attempts left the assignment as it was.
 	d := check(t, ts, p.Ref, map[string]string{"user_id": alice, "table": "todos", "action": "select"})
 	if jsonOf(t, d.Subjects) != `["user:`+alice+`","authenticated","editor"]` {

@@ -140,7 +140,8 @@ func Validate(in RuleSet, sch *schema.Schema) (RuleSet, error) {
 			Condition: strings.TrimSpace(p.Condition),
 		}
 		at := fmt.Sprintf("policies[%d]", i)
-		ok := checkPolicyRole(at, n.Role, declared, &bad)
+		var ok bool
+		n.Role, ok = checkPolicyRole(at, n.Role, declared, &bad)
 		ok = checkObject(at, n, sch, &bad) && ok
 		if !ok || seenPolicy[n] {
 			continue
@@ -151,15 +152,17 @@ func Validate(in RuleSet, sch *schema.Schema) (RuleSet, error) {
 	return out, bad.err()
 }
 
-func checkPolicyRole(at, role string, declared map[string]bool, bad *problems) bool {
+// checkPolicyRole returns the role as stored (user ids canonical, as the
+// subjects of requests are) and whether it is valid.
+func checkPolicyRole(at, role string, declared map[string]bool, bad *problems) (string, bool) {
 	switch {
 	case role == RoleAnon || role == RoleAuthenticated || declared[role]:
-		return true
+		return role, true
 	case role == RoleServiceRole:
 		bad.addf("%s: service_role bypasses access rules and needs no policy", at)
 	case strings.HasPrefix(role, userPrefix):
-		if _, err := uuid.Parse(strings.TrimPrefix(role, userPrefix)); err == nil {
-			return true
+		if id, err := uuid.Parse(strings.TrimPrefix(role, userPrefix)); err == nil && len(role) == len(userPrefix)+36 {
+			return UserSubject(id.String()), true
 		}
 		bad.addf("%s: %q is not user:{uuid}", at, role)
 	case role == "":
@@ -167,7 +170,7 @@ func checkPolicyRole(at, role string, declared map[string]bool, bad *problems) b
 	default:
 		bad.addf("%s: unknown role %q (use anon, authenticated, user:{uuid} or declare it in \"roles\")", at, role)
 	}
-	return false
+	return role, false
 }
 
 // checkPattern accepts a name or a keyMatch prefix pattern: "*" only at
@@ -429,7 +432,7 @@ func (e *Engine) Replace(ctx context.Context, ref string, rs RuleSet, audit stor
 // ParseUserID checks an end user's id (a UUID) and returns it canonical.
 func ParseUserID(id string) (string, error) {
 	u, err := uuid.Parse(id)
-	if err != nil {
+	if err != nil || len(id) != 36 { // the plain form only, not {…} or urn:uuid:…
 		return "", apierror.Newf(http.StatusBadRequest, apierror.CodeBadRequest, "User id %q is not a UUID", id)
 	}
 	return u.String(), nil

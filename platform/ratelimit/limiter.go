@@ -235,7 +235,9 @@ func (l *Limiter) handle(c *fiber.Ctx, scope, code string) error {
 		}
 		checks = append(checks, check{policy: pol, res: res})
 	}
-	if failure != nil {
+	// A request whose context ended (client gone, deadline) failed its check
+	// for that reason, not because the backend is down.
+	if failure != nil && ctx.Err() == nil {
 		closed := l.failMode(p) == FailClosed
 		l.reportFailure(failure, closed)
 		if closed {

@@ -105,7 +105,10 @@ func newHarness(t *testing.T, o Options) *harness {
 		return h.rules[ref], nil
 	}
 	o.Project = func(c *fiber.Ctx) *store.Project { p, _ := c.Locals("project").(*store.Project); return p }
-	o.Principal = func(c *fiber.Ctx) *principal.Principal { p, _ := c.Locals("principal").(*principal.Principal); return p }
+	o.Principal = func(c *fiber.Ctx) *principal.Principal {
+		p, _ := c.Locals("principal").(*principal.Principal)
+		return p
+	}
 	o.Log = slog.New(slog.NewTextHandler(lockedWriter{&h.mu, h.logs}, nil))
 	// app.Test connections come from 0.0.0.0: trusting it lets X-Forwarded-For
 	// pick the client address.
@@ -133,7 +136,11 @@ type lockedWriter struct {
 	w  io.Writer
 }
 
-func (l lockedWriter) Write(p []byte) (int, error) { l.mu.Lock(); defer l.mu.Unlock(); return l.w.Write(p) }
+func (l lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
 
 func (h *harness) setRules(ref string, rules ...Rule) {
 	h.mu.Lock()

@@ -67,12 +67,12 @@ func TestClientIP(t *testing.T) {
 		trust []netip.Prefix
 		want  string
 	}{
-		{"203.0.113.9", []string{"1.2.3.4"}, nil, "203.0.113.9"},                // no proxies trusted: header ignored
-		{"203.0.113.9", []string{"1.2.3.4"}, trusted, "203.0.113.9"},            // peer is not a trusted proxy
-		{"10.0.0.1", []string{"1.2.3.4"}, trusted, "1.2.3.4"},                   // one proxy
+		{"203.0.113.9", []string{"1.2.3.4"}, nil, "203.0.113.9"},                 // no proxies trusted: header ignored
+		{"203.0.113.9", []string{"1.2.3.4"}, trusted, "203.0.113.9"},             // peer is not a trusted proxy
+		{"10.0.0.1", []string{"1.2.3.4"}, trusted, "1.2.3.4"},                    // one proxy
 		{"10.0.0.1", []string{"6.6.6.6, 1.2.3.4, 10.0.0.2"}, trusted, "1.2.3.4"}, // spoofed left part ignored
-		{"10.0.0.1", []string{"6.6.6.6", "1.2.3.4"}, trusted, "1.2.3.4"},        // several header lines
-		{"10.0.0.1", []string{"1.2.3.4:5678"}, trusted, "1.2.3.4"},              // with a port
+		{"10.0.0.1", []string{"6.6.6.6", "1.2.3.4"}, trusted, "1.2.3.4"},         // several header lines
+		{"10.0.0.1", []string{"1.2.3.4:5678"}, trusted, "1.2.3.4"},               // with a port
 		{"10.0.0.1", []string{"[2001:db8::1]:443"}, trusted, "2001:db8::1"},
 		{"10.0.0.1", []string{"10.0.0.3, 10.0.0.2"}, trusted, "10.0.0.3"}, // all proxies: the leftmost
 		{"10.0.0.1", []string{"1.2.3.4, junk"}, trusted, "10.0.0.1"},      // garbage: stop at what we know

@@ -42,7 +42,9 @@ func (s *Server) hostRouting(c *fiber.Ctx) error {
 
 // loadProject resolves /p/:ref to a project (cached).
 func (s *Server) loadProject(c *fiber.Ctx) error {
-	ref := c.Params("ref")
+	// A copy: Fiber's params point into a buffer the next request reuses,
+	// and the registry keeps ref as a cache key.
+	ref := strings.Clone(c.Params("ref"))
 	if !provision.ValidRef(ref) {
 		return apierror.ErrProjectUnknown
 	}

@@ -224,7 +224,12 @@ func (s *Server) ready(c *fiber.Ctx) error {
 	if s.redis != nil {
 		if err := s.redis.Ping(ctx).Err(); err != nil {
 			checks["redis"] = "unavailable"
-			ok = false
+			// Failing open, the instance still serves correctly without
+			// Redis; pulling it from the load balancer would turn a limiter
+			// outage into a full one.
+			if s.cfg.RateLimitFail == "closed" {
+				ok = false
+			}
 		} else {
 			checks["redis"] = "ok"
 		}
@@ -277,9 +282,9 @@ func (s *Server) Close() {
 	s.store.Close()
 }
 
-// SeedProject provisions a project and runs setup SQL in it as its owner
-// (used by `plinth dev` for the demo project).
-func (s *Server) SeedProject(ctx context.Context, ref, name, sql string) (*provision.Result, error) {
+// SeedProject provisions a project, runs setup SQL in it as its owner and
+// installs its access rules (used by `plinth dev` for the demo project).
+func (s *Server) SeedProject(ctx context.Context, ref, name, sql string, rules authz.RuleSet) (*provision.Result, error) {
 	res, err := s.provisioner.Create(ctx, ref, name, store.Audit{Actor: "dev"}, nil)
 	if err != nil {
 		return nil, err
@@ -289,6 +294,17 @@ func (s *Server) SeedProject(ctx context.Context, ref, name, sql string) (*provi
 		return nil, err
 	}
 	if _, err := pool.Script(ctx, p, res.Project.Schema+"_owner", res.Project.Schema, s.cfg.StatementTimeout, sql); err != nil {
+		return nil, err
+	}
+	s.schemas.Invalidate(ref)
+	sch, err := s.schemas.Get(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	if rules, err = authz.Validate(rules, sch); err != nil {
+		return nil, err
+	}
+	if err := s.rules.Replace(ctx, ref, rules, store.Audit{ProjectRef: ref, Actor: "dev", Action: "rules.update", Target: ref}); err != nil {
 		return nil, err
 	}
 	return res, nil

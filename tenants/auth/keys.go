@@ -24,12 +24,25 @@ type Keys struct {
 	pool   *pgxpool.Pool
 	sealer *seal.Sealer
 	cache  *lru.LRU[string, *KeySet]
+	// verified remembers tokens that passed Verify: the data API sees the
+	// same access token on every request of a session, and an ES256
+	// verification costs far more than the lookup (BenchmarkVerify).
+	verified *lru.LRU[string, verifiedToken]
+}
+
+// verifiedToken is a cached verification, valid while the project's key
+// set is the one it was checked against and the token has not expired.
+type verifiedToken struct {
+	set    *KeySet
+	issuer string
+	v      *Verified
 }
 
 // NewKeys makes a key store caching up to size projects; entries also expire
 // after ttl, a backstop should a notification be lost.
 func NewKeys(pool *pgxpool.Pool, sealer *seal.Sealer, size int, ttl time.Duration) *Keys {
-	return &Keys{pool: pool, sealer: sealer, cache: lru.NewLRU[string, *KeySet](size, nil, ttl)}
+	return &Keys{pool: pool, sealer: sealer, cache: lru.NewLRU[string, *KeySet](size, nil, ttl),
+		verified: lru.NewLRU[string, verifiedToken](verifiedCacheSize, nil, ttl)}
 }
 
 // Set returns a project's keys; Active is nil if it has none yet.
@@ -65,6 +78,28 @@ func (k *Keys) Signing(ctx context.Context, ref string) (*SigningKey, error) {
 		return nil, fmt.Errorf("project %s: no active signing key after creating one", ref)
 	}
 	return s.Active, nil
+}
+
+// verifiedCacheSize bounds the verified-token cache (a few MB at most).
+const verifiedCacheSize = 20000
+
+// Verify is Verify with a cache of tokens already verified against the
+// same key set: a cached token is still refused once it expires, and a
+// reloaded key set (Invalidate, rotation) verifies every token afresh.
+func (k *Keys) Verify(ref, token string, set *KeySet, issuer string, now time.Time) (*Verified, error) {
+	ck := ref + "\x00" + token
+	if e, ok := k.verified.Get(ck); ok && e.set == set && e.issuer == issuer {
+		if !now.Before(e.v.ExpiresAt) { // as jwt: valid strictly before exp
+			return nil, ErrTokenExpired
+		}
+		return e.v, nil
+	}
+	v, err := Verify(token, set, issuer, now)
+	if err != nil {
+		return nil, err
+	}
+	k.verified.Add(ck, verifiedToken{set: set, issuer: issuer, v: v})
+	return v, nil
 }
 
 // Invalidate forgets a project's keys on this instance.

@@ -338,7 +338,7 @@ func (s *Service) VerifyAccessToken(ctx context.Context, p *store.Project, token
 	if err != nil {
 		return nil, err
 	}
-	return Verify(token, keys, Issuer(s.c.PublicURL, p.Ref), time.Now())
+	return s.c.Keys.Verify(p.Ref, token, keys, Issuer(s.c.PublicURL, p.Ref), time.Now())
 }
 
 // authenticate is VerifyAccessToken with GoTrue's answers for the auth API.

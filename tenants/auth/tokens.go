@@ -102,10 +102,12 @@ func Sign(key *SigningKey, c *AccessClaims) (string, error) {
 	return s, nil
 }
 
-// Verified is an access token that passed Verify.
+// Verified is an access token that passed Verify. It may be shared by
+// concurrent requests (Keys.Verify caches it): treat it as read-only.
 type Verified struct {
 	UserID    string
 	SessionID string
+	ExpiresAt time.Time
 	Claims    map[string]any // every claim, for request.jwt.claims
 }
 
@@ -150,7 +152,11 @@ func Verify(token string, keys *KeySet, issuer string, now time.Time) (*Verified
 		return nil, fmt.Errorf("%w: role must be %q", ErrTokenInvalid, RoleAuthenticated)
 	}
 	sid, _ := claims["session_id"].(string)
-	return &Verified{UserID: sub, SessionID: sid, Claims: claims}, nil
+	exp, err := claims.GetExpirationTime()
+	if err != nil || exp == nil {
+		return nil, fmt.Errorf("%w: bad exp", ErrTokenInvalid)
+	}
+	return &Verified{UserID: sub, SessionID: sid, ExpiresAt: exp.Time, Claims: claims}, nil
 }
 
 // JWK is a public key in JWKS form (RFC 7517/7518).

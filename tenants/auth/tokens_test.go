@@ -327,3 +327,41 @@ func TestNormalizeEmail(t *testing.T) {
 		}
 	}
 }
+
+func TestKeysVerifyCache(t *testing.T) {
+	t.Parallel()
+	key, set := testKey(t)
+	k := NewKeys(nil, nil, 10, time.Minute)
+	now := time.Now()
+	c := testClaims(now)
+	tok, err := Sign(key, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v1, err := k.Verify("demo", tok, set, testIssuer, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Cached: the same result, until the token expires.
+	if v2, err := k.Verify("demo", tok, set, testIssuer, now.Add(time.Minute)); err != nil || v2 != v1 {
+		t.Fatalf("cache miss or error: %v", err)
+	}
+	if _, err := k.Verify("demo", tok, set, testIssuer, c.ExpiresAt); !errors.Is(err, ErrTokenExpired) {
+		t.Fatalf("cached token past exp: %v", err)
+	}
+	// Another project, issuer or key set never reuses the entry.
+	if _, err := k.Verify("demo", tok, set, "http://elsewhere/p/demo/auth/v1", now); !errors.Is(err, ErrTokenInvalid) {
+		t.Fatalf("other issuer: %v", err)
+	}
+	_, otherSet := testKey(t)
+	if _, err := k.Verify("demo", tok, otherSet, testIssuer, now); !errors.Is(err, ErrTokenInvalid) {
+		t.Fatalf("reloaded key set without the key: %v", err)
+	}
+	if _, err := k.Verify("other", tok, otherSet, testIssuer, now); !errors.Is(err, ErrTokenInvalid) {
+		t.Fatalf("other project: %v", err)
+	}
+	// Failures are not cached as successes.
+	if _, err := k.Verify("demo", tok+"x", set, testIssuer, now); !errors.Is(err, ErrTokenInvalid) {
+		t.Fatalf("tampered: %v", err)
+	}
+}

@@ -65,6 +65,8 @@ begin
   raise sqlstate 'PGRST' using message = '{"code":"123","message":"Payment Required","details":"Quota exceeded","hint":"Upgrade"}',
     detail = '{"status":402}';
 end $$;
+create type pair as (a int, b text);
+create function make_pair(b text) returns pair language sql immutable as $$ select (1, b)::pair $$;
 create table counter (n int not null);
 insert into counter values (0);
 create function bump() returns int language sql volatile as $$ update counter set n = n + 1 returning n $$;

@@ -139,6 +139,11 @@ func TestEmbeds(t *testing.T) {
 		{name: "not null filter on embed", path: "/authors?select=id,books(id)&books.id=eq.3&books=not.is.null", body: `[{"id":2,"books":[{"id":3}]}]`},
 		{name: "hint by fk on ambiguous", path: "/messages?select=body,sender:people!messages_sender_id_fkey(name),receiver:people!receiver_id(name)&order=id",
 			body: `[{"body":"hi","sender":{"name":"ann"},"receiver":{"name":"bob"}},{"body":"yo","sender":{"name":"bob"},"receiver":{"name":"ann"}}]`},
+		{name: "logic tree on an embed", path: "/authors?select=id,books(id)&id=eq.1&books.or=(id.eq.2,pages.lt.100)",
+			body: `[{"id":1,"books":[{"id":2}]}]`},
+		{name: "offset on an embed", path: "/authors?select=id,books(id)&id=eq.1&books.order=id&books.offset=1", body: `[{"id":1,"books":[{"id":2}]}]`},
+		{name: "same table embedded twice", path: "/books?select=id,a:authors(name),b:authors(country)&id=eq.3",
+			body: `[{"id":3,"a":{"name":"Stanisław Lem"},"b":{"country":"PL"}}]`},
 		{name: "embed on a view row", path: "/long_books?select=title&id=eq.4", body: `[{"title":"Kindred"}]`},
 	})
 

@@ -37,6 +37,7 @@ func TestRPC(t *testing.T) {
 		{name: "setof table with embed", method: "GET", path: "/rpc/books_by?author=2&select=title,authors(name)",
 			want: `[{"title":"Solaris","authors":{"name":"Stanisław Lem"}}]`},
 		{name: "row type returns object", method: "GET", path: "/rpc/get_book?book_id=3&select=id,title", want: `{"id":3,"title":"Solaris"}`},
+		{name: "composite type", method: "GET", path: "/rpc/make_pair?b=x", want: `{"a":1,"b":"x"}`},
 		{name: "returns table", method: "GET", path: "/rpc/author_stats?book_count=gte.2", want: `[{"author_name":"Ursula K. Le Guin","book_count":2}]`},
 		{name: "singular", method: "GET", path: "/rpc/books_by?author=2&select=id", headers: map[string]string{"Accept": "application/vnd.pgrst.object+json"}, want: `{"id":3}`},
 		{name: "csv", method: "GET", path: "/rpc/author_stats?order=author_name&limit=1", headers: map[string]string{"Accept": "text/csv"}},
@@ -62,6 +63,15 @@ func TestRPC(t *testing.T) {
 		})
 	}
 
+	t.Run("HEAD", func(t *testing.T) {
+		t.Parallel()
+		res := e.do(t, "HEAD", "/rpc/numbers?n=4", map[string]string{"Prefer": "count=exact"}, nil)
+		if res.Status != http.StatusOK || len(res.Body) != 0 {
+			t.Fatalf("%d %q", res.Status, res.Body)
+		}
+		wantHeader(t, res, "Content-Range", "0-3/4")
+		wantHeader(t, res, "Preference-Applied", "count=exact")
+	})
 	t.Run("void answers 204", func(t *testing.T) {
 		t.Parallel()
 		res := e.do(t, "POST", "/rpc/noop", nil, `{}`)

@@ -92,8 +92,8 @@ func unique(t *schema.Table, cols []string) bool {
 	return false
 }
 
-// relationsFrom lists every relationship whose origin is t, in a stable
-// order (by table name, then constraint name, as the schema lists them).
+// relationsFrom lists every relationship whose origin is t (in no
+// particular order: findRelation sorts what it reports).
 func relationsFrom(s *schema.Schema, t *schema.Table) []*relation {
 	var out []*relation
 	for _, fk := range t.ForeignKeys {
@@ -107,8 +107,7 @@ func relationsFrom(s *schema.Schema, t *schema.Table) []*relation {
 		}
 		out = append(out, &relation{card: card, from: t, to: to, fk: fk, fromCols: fk.Columns, toCols: fk.RefColumns})
 	}
-	for _, name := range s.TableNames() {
-		other := s.Tables[name]
+	for _, other := range s.Tables {
 		for _, fk := range other.ForeignKeys {
 			if fk.RefTable != t.Name {
 				continue
@@ -120,8 +119,7 @@ func relationsFrom(s *schema.Schema, t *schema.Table) []*relation {
 			out = append(out, &relation{card: card, from: t, to: other, fk: fk, fromCols: fk.RefColumns, toCols: fk.Columns})
 		}
 	}
-	for _, name := range s.TableNames() {
-		j := s.Tables[name]
+	for _, j := range s.Tables {
 		for _, fk1 := range j.ForeignKeys {
 			if fk1.RefTable != t.Name {
 				continue
@@ -167,6 +165,7 @@ func findRelation(s *schema.Schema, origin *schema.Table, target, hint string) (
 	case 1:
 		return found[0], nil
 	}
+	slices.SortFunc(found, func(a, b *relation) int { return strings.Compare(a.sortKey(), b.sortKey()) })
 	return nil, errAmbiguous(origin.Name, target, found)
 }
 
@@ -187,6 +186,10 @@ func (r *relation) matches(target, hint string) bool {
 	// only from the side that holds the key.
 	holds := r.card == manyToOne || r.card == oneToOne && r.fk.Table == r.from.Name
 	return holds && (target == r.fk.Name || len(r.fromCols) == 1 && r.fromCols[0] == target)
+}
+
+func (r *relation) sortKey() string {
+	return r.to.Name + "\x00" + r.hintName() + "\x00" + r.fk.Name
 }
 
 // singleCol reports whether hint is the one column on either side of a

@@ -65,6 +65,9 @@ func (b *builder) render(n *node, source string, conds []string, rng query.Range
 
 	var joins, filterJoins sqlBuf
 	for _, e := range n.embeds {
+		if e.hidden && !e.filtering {
+			continue // rel() that neither shows nor filters anything
+		}
 		j, err := b.lateral(e)
 		if err != nil {
 			return nil, err

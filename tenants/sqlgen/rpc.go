@@ -102,6 +102,11 @@ func Call(s *schema.Schema, name string, req *Request, in CallInput) (*Statement
 		source = "select from " + call + " t0"
 	case f.ReturnTable != "":
 		root.table = s.Tables[f.ReturnTable]
+		if root.table == nil {
+			// A composite type of its own (CREATE TYPE … AS): its fields
+			// are not in the schema cache, so only select=* applies.
+			root.table = &schema.Table{Name: f.ReturnTable}
+		}
 		source = "select t0.* from " + call + " t0"
 	case len(f.Columns) > 0:
 		root.table = resultTable(f)
@@ -119,9 +124,6 @@ func Call(s *schema.Schema, name string, req *Request, in CallInput) (*Statement
 		f := &final{with: "with pgrst_source as materialized (" + source + ") ", rows: "select from pgrst_source", shape: shapeNone}
 		st.SQL, st.Args = b.finish(f), b.args
 		return st, nil
-	}
-	if root.table == nil {
-		return nil, errTableNotFound(f.ReturnTable)
 	}
 	if err := b.planItems(root, req.Query.Select); err != nil {
 		return nil, err

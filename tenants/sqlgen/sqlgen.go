@@ -111,7 +111,14 @@ func (b *builder) alias(prefix string) string {
 // qualified is the schema-qualified, quoted name of a relation.
 func (b *builder) qualified(name string) string { return quote(b.s.Name) + "." + quote(name) }
 
-func quote(id string) string { return pgx.Identifier{id}.Sanitize() }
+// quote quotes an identifier (a name from the schema cache or one the
+// parser accepted), doubling embedded quotes.
+func quote(id string) string {
+	if strings.ContainsAny(id, "\"\x00") {
+		return pgx.Identifier{id}.Sanitize()
+	}
+	return `"` + id + `"`
+}
 
 // lit renders s as a SQL string literal that means the same whatever
 // standard_conforming_strings is (an escape string when needed).

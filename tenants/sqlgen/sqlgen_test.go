@@ -53,6 +53,8 @@ func TestReadSQL(t *testing.T) {
 		{"null filter on hidden embed", "authors", "select=id,books()&books=is.null",
 			wrap + `select t0."id" as "id" from "p_demo"."authors" t0 left join lateral (select json_agg(e2_r) as j from (select  from "p_demo"."books" t1 where t1."author_id" = t0."id") e2_r) e2 on true where (e2.j is null)) _r`,
 			nil},
+		{"hidden embed that filters nothing is left out", "authors", "select=id,books()&books.pages=gt.1",
+			wrap + `select t0."id" as "id" from "p_demo"."authors" t0) _r`, nil},
 		{"order by to-one embed", "books", "select=id,authors(name)&order=authors(name).desc",
 			wrap + `select t0."id" as "id", e2.j as "authors" from "p_demo"."books" t0 left join lateral (select row_to_json(e2_r) as j from (select t1."name" as "name" from "p_demo"."authors" t1 where t1."id" = t0."author_id") e2_r) e2 on true order by (select o3."name" from "p_demo"."authors" o3 where o3."id" = t0."author_id") desc) _r`,
 			nil},
@@ -249,7 +251,7 @@ func TestRelationships(t *testing.T) {
 	}
 	ae := wantCode(t, func() error { _, err := findRelation(s, s.Tables["messages"], "people", ""); return err }(), 300, "PGRST201")
 	details := ae.Details.([]map[string]string)
-	if len(details) != 2 || details[0]["relationship"] != "messages_sender_id_fkey using messages(sender_id) and people(id)" {
+	if len(details) != 2 || details[0]["relationship"] != "messages_receiver_id_fkey using messages(receiver_id) and people(id)" {
 		t.Fatalf("details %v", details)
 	}
 	// The junction needs both keys inside its primary key.

@@ -18,7 +18,9 @@ func TestWriteSQL(t *testing.T) {
 		sql   string
 		args  []any
 	}{
-		{"insert object", func() (*Statement, error) { return Insert(s, "authors", minimal(""), []byte(` {"name":"x","country":"US"} `)) },
+		{"insert object", func() (*Statement, error) {
+			return Insert(s, "authors", minimal(""), []byte(` {"name":"x","country":"US"} `))
+		},
 			`with pgrst_source as (insert into "p_demo"."authors" as t0 ("name", "country") select _b."name", _b."country" from json_populate_recordset(null::"p_demo"."authors", $1::json) _b returning t0.*) select '', count(*), null::bigint, null::text from (select from pgrst_source t0) _r`,
 			[]any{`[{"name":"x","country":"US"}]`}},
 		{"insert array with columns", func() (*Statement, error) {
@@ -55,7 +57,9 @@ func TestWriteSQL(t *testing.T) {
 		{"delete limited", func() (*Statement, error) { return Delete(s, "books", minimal("pages=gt.5&order=id&limit=2")) },
 			`with pgrst_source as (delete from "p_demo"."books" as t0 where t0.ctid = any(array(select t0.ctid from "p_demo"."books" t0 where (t0."pages" > $1) order by t0."id" limit 2)) returning t0.*) select '', count(*), null::bigint, null::text from (select from pgrst_source t0) _r`,
 			[]any{"5"}},
-		{"put", func() (*Statement, error) { return Put(s, "authors", minimal("id=eq.7"), []byte(`{"id":7,"name":"x"}`)) },
+		{"put", func() (*Statement, error) {
+			return Put(s, "authors", minimal("id=eq.7"), []byte(`{"id":7,"name":"x"}`))
+		},
 			`with pgrst_source as (insert into "p_demo"."authors" as t0 ("id", "name") select _b."id", _b."name" from json_populate_recordset(null::"p_demo"."authors", $4::json) _b where case when _b."id" is distinct from $1 then plinth_api.raise('PGRST', ($2::jsonb)::text, $3) else true end on conflict ("id") do update set "id" = excluded."id", "name" = excluded."name" returning t0.*) select '', count(*), null::bigint, null::text from (select from pgrst_source t0) _r`,
 			[]any{"7", `{"code":"PGRST115","details":null,"hint":null,"message":"Payload values do not match URL in primary key column(s)"}`, `{"status":400}`, `[{"id":7,"name":"x"}]`}},
 	}
@@ -121,7 +125,10 @@ func TestWriteErrors(t *testing.T) {
 		{"empty body", func() error { _, err := Insert(s, "authors", req(""), nil); return err }(), 400, "PGRST102"},
 		{"scalar body", func() error { _, err := Insert(s, "authors", req(""), []byte(`"x"`)); return err }(), 400, "PGRST102"},
 		{"array of scalars", func() error { _, err := Insert(s, "authors", req(""), []byte(`[1]`)); return err }(), 400, "PGRST102"},
-		{"keys differ", func() error { _, err := Insert(s, "authors", req(""), []byte(`[{"name":"a"},{"country":"b"}]`)); return err }(), 400, "PGRST102"},
+		{"keys differ", func() error {
+			_, err := Insert(s, "authors", req(""), []byte(`[{"name":"a"},{"country":"b"}]`))
+			return err
+		}(), 400, "PGRST102"},
 		{"unknown payload column", func() error { _, err := Insert(s, "authors", req(""), []byte(`{"nope":1}`)); return err }(), 400, "PGRST204"},
 		{"unknown columns= column", func() error { _, err := Insert(s, "authors", req("columns=nope"), []byte(`{"name":1}`)); return err }(), 400, "PGRST204"},
 		{"unknown on_conflict", func() error {

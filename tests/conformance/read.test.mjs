@@ -240,7 +240,7 @@ describe('errors', () => {
     assert.deepEqual(Object.keys(res.error).sort(), ['code', 'details', 'hint', 'message']);
   });
 
-  test('anon is denied by the default rules', { todo: 'needs access rules in the data API' }, async () => {
+  test('anon is denied by the default rules', async () => {
     const res = await client(anonKey).from('books').select('id');
     assert.equal(res.status, 401);
     assert.ok(res.error?.code, 'error has a code');

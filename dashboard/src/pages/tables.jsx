@@ -167,6 +167,7 @@ function EditTable({ ref_: ref, table, tables, onChange }) {
   const [idxCols, setIdxCols] = useState('');
   const [idxUnique, setIdxUnique] = useState(false);
   const [confirmName, setConfirmName] = useState('');
+  const [alt, setAlt] = useState(noChange);
   const columns = table.columns || [];
   const others = tables.filter((t) => t.name !== table.name);
   return (
@@ -182,6 +183,24 @@ function EditTable({ ref_: ref, table, tables, onChange }) {
         <ColumnRow c={col} i={columns.length} tables={[table, ...others]} onChange={setCol} />
         <ReviewAndRun request={() => ({ method: 'PATCH', path, body: { add_columns: [columnSpec(col)] } })} deps={[col]} runLabel="Add column"
           onDone={() => { announce('Column added'); setCol(blankColumn()); onChange(); }} />
+      </details>
+
+      <details>
+        <summary>Change a column</summary>
+        <Field label="Column to change">
+          {(p) => <select {...p} name="alter-column" value={alt.name} onChange={(e) => setAlt({ ...noChange, name: e.currentTarget.value })}><option value="">(choose)</option>{columns.map((c) => <option key={c.name} value={c.name}>{c.name}</option>)}</select>}
+        </Field>
+        {alt.name && (
+          <div class="column-row">
+            <Field label="Rename to">{(p) => <input {...p} name="alter-rename" value={alt.rename_to} onInput={(e) => setAlt({ ...alt, rename_to: e.currentTarget.value })} spellcheck={false} />}</Field>
+            <Field label="New type" hint="Converted with USING column::type">{(p) => <input {...p} name="alter-type" list="pg-types" value={alt.type} onInput={(e) => setAlt({ ...alt, type: e.currentTarget.value })} spellcheck={false} />}</Field>
+            <Field label="Nullable">{(p) => <select {...p} name="alter-nullable" value={alt.nullable} onChange={(e) => setAlt({ ...alt, nullable: e.currentTarget.value })}><option value="">unchanged</option><option value="true">yes</option><option value="false">no (NOT NULL)</option></select>}</Field>
+            <Field label="New default" hint="SQL expression">{(p) => <input {...p} name="alter-default" value={alt.default} disabled={alt.drop_default} onInput={(e) => setAlt({ ...alt, default: e.currentTarget.value })} spellcheck={false} />}</Field>
+            <label class="check"><input type="checkbox" checked={alt.drop_default} onChange={(e) => setAlt({ ...alt, drop_default: e.currentTarget.checked })} /> Drop the default</label>
+          </div>
+        )}
+        <ReviewAndRun request={() => ({ method: 'PATCH', path, body: { alter_columns: [columnChange(alt)] } })} deps={[alt]} runLabel="Change column"
+          onDone={() => { announce('Column changed'); setAlt(noChange); onChange(); }} />
       </details>
 
       <details>
@@ -211,6 +230,20 @@ function EditTable({ ref_: ref, table, tables, onChange }) {
       </details>
     </section>
   );
+}
+
+const noChange = { name: '', rename_to: '', type: '', nullable: '', default: '', drop_default: false };
+
+// columnChange turns the "change a column" form into the API's object,
+// leaving out what stays as it is.
+function columnChange(a) {
+  const ch = { name: a.name };
+  if (a.rename_to.trim()) ch.rename_to = a.rename_to.trim();
+  if (a.type.trim()) ch.type = a.type.trim();
+  if (a.nullable) ch.nullable = a.nullable === 'true';
+  if (a.drop_default) ch.drop_default = true;
+  else if (a.default.trim()) ch.default = a.default.trim();
+  return ch;
 }
 
 function describeColumn(c) {
