@@ -3,8 +3,11 @@ GO        ?= go
 GOFLAGS   ?=
 PKGS      ?= ./...
 FUZZTIME  ?= 60s
+# staticcheck runs at a pinned version through `go run` (built once into the
+# Go build cache; go.mod is untouched).
+STATICCHECK ?= $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: dev test test-go test-long deps vet fuzz bench build clean dashboard
+.PHONY: dev test test-go test-long deps vet lint fuzz bench build clean dashboard
 
 ## dev: run a development server with a private Postgres in ./.plinth
 dev:
@@ -19,14 +22,18 @@ build:
 dashboard:
 	cd dashboard && npm ci --no-audit --no-fund && npm run build
 
-## test: install what is missing, then vet and run every test (short forms)
-test: deps vet test-go
+## test: install what is missing, then vet, lint and run every test (short forms)
+test: deps vet lint test-go
 
 test-go:
 	$(GO) test $(GOFLAGS) -race -timeout 20m $(PKGS)
 
 vet:
 	$(GO) vet $(PKGS)
+
+## lint: staticcheck over every package (tests included)
+lint:
+	$(STATICCHECK) $(PKGS)
 
 ## deps: install system packages the tests need (Postgres, Redis) when absent
 deps:
@@ -36,10 +43,16 @@ deps:
 test-long: deps
 	PLINTH_TEST_LONG=1 $(GO) test -race -timeout 60m $(PKGS)
 
-## fuzz: run each fuzz target for FUZZTIME
+## fuzz: run each fuzz target for FUZZTIME (`make test` runs their seed
+## corpora only); a target is "package:FuzzName"
+FUZZ_TARGETS ?= ./tenants/query/:FuzzParse ./tenants/schema/:FuzzParseDefault \
+	./tenants/sqlgen/:FuzzWriteBody ./platform/authz/:FuzzRuleCondition ./tenants/auth/:FuzzAuthInput
 fuzz:
-	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./tenants/query/
-	$(GO) test -run '^$$' -fuzz '^FuzzParseDefault$$' -fuzztime $(FUZZTIME) ./tenants/schema/
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t##*:}; \
+		echo "== $$name ($$pkg) for $(FUZZTIME)"; \
+		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) $$pkg; \
+	done
 
 ## bench: micro-benchmarks, then a short plinth-bench run against the floors
 bench:

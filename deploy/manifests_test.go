@@ -486,7 +486,8 @@ func checkDockerfile(r *report, f facts, path string) {
 		case "CMD":
 			cmd, _ = execForm(in.args)
 		case "HEALTHCHECK":
-			_, c, ok := strings.Cut(in.args, "CMD ")
+			_, c, _ := strings.Cut(in.args, "CMD ")
+			var ok bool
 			if health, ok = execForm(strings.TrimSpace(c)); !ok {
 				r.add(path, "HEALTHCHECK must use the exec form CMD [\"…\"] (the runtime image has no shell)")
 			}

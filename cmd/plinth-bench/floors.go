@@ -45,7 +45,11 @@ func (f *httpFloor) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	} else if r.Body != nil {
 		_, _ = io.Copy(io.Discard, r.Body)
 	}
-	out, err := f.exec(r.Context(), sql, args)
+	role, claims := f.role, `{"role":"anon"}`
+	if s.Role != "" {
+		role, claims = s.Role, s.Claims
+	}
+	out, err := f.exec(r.Context(), role, claims, sql, args)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
@@ -58,11 +62,11 @@ func (f *httpFloor) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(out)
 }
 
-func (f *httpFloor) exec(ctx context.Context, sql string, args []any) ([]byte, error) {
+func (f *httpFloor) exec(ctx context.Context, role, claims, sql string, args []any) ([]byte, error) {
 	b := &pgx.Batch{}
 	if f.tx {
 		b.Queue(`select set_config('role', $1, true), set_config('request.jwt.claims', $2, true), set_config('statement_timeout', $3, true)`,
-			f.role, `{"role":"anon"}`, "8000")
+			role, claims, "8000")
 	}
 	b.Queue(sql, args...)
 	br := f.pool.SendBatch(ctx, b)
@@ -101,5 +105,6 @@ func startFloor(h http.Handler) (string, func(), error) {
 func floorOp(client *http.Client, base string, s Scenario) op {
 	fs := s
 	fs.Path = func(i int) string { return "/" + s.Name + "?i=" + strconv.Itoa(i) }
+	fs.Headers = nil
 	return plinthOp(client, base, nil, fs)
 }

@@ -41,6 +41,7 @@ type options struct {
 	pool        int
 	keepDir     bool
 	cpuProfile  string
+	noLimits    bool
 }
 
 func main() {
@@ -56,6 +57,7 @@ func main() {
 	flag.IntVar(&o.pool, "pool", 8, "connections per project pool (Plinth) and per floor pool")
 	flag.BoolVar(&o.keepDir, "keep", false, "keep the private Postgres directory")
 	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run (server included) to this file")
+	flag.BoolVar(&o.noLimits, "no-limits", false, "leave the Redis rate limiter off (to show what it costs)")
 	flag.Parse()
 	for _, c := range strings.Split(conc, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(c))
@@ -214,19 +216,26 @@ func bench(ctx context.Context, o options, stdout io.Writer) error {
 	if _, err := e.adminCall(ctx, "POST", "/projects/bench/sql", map[string]string{"query": seedSQL}, nil); err != nil {
 		return err
 	}
-	features := enableFeatures(ctx, e)
+	user, err := signUp(ctx, e, p)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "auth scenario skipped:", err)
+	}
+	features := enableFeatures(ctx, e, user, !o.noLimits)
 	key := p.APIKeys["service_role"]
 	if features.Rules {
 		key = p.APIKeys["anon"]
 	}
-	fmt.Fprintf(os.Stderr, "plinth features: key check on, rules %v, redis limiter %v\n", features.Rules, features.Limits && e.redis != nil)
+	fmt.Fprintf(os.Stderr, "plinth features: key check on, rules %v, redis limiter %v, auth %v\n", features.Rules, features.Limits && e.redis != nil, features.Auth)
+	if !features.Rules {
+		user = nil // without rules the owner-only scenario measures nothing
+	}
 
 	dbPool, err := newPool(ctx, e.superURL, o.pool)
 	if err != nil {
 		return err
 	}
 	defer dbPool.Close()
-	all := scenarios(p.Schema)
+	all := scenarios(p.Schema, user)
 	byName := map[string]Scenario{}
 	for _, s := range all {
 		byName[s.Name] = s
@@ -321,23 +330,68 @@ func ratio(r, floor Result) float64 {
 type Features struct {
 	Rules  bool `json:"rules"`
 	Limits bool `json:"rate_limits"`
+	// Auth: a signed-up user runs the owner-only scenario.
+	Auth bool `json:"auth"`
+}
+
+// signUp creates the bench user through the project's auth API and gives it
+// the first ownedRows items.
+func signUp(ctx context.Context, e *env, p project) (*benchUser, error) {
+	body := mustJSON(map[string]string{"email": "bench@example.com", "password": "bench-password-123"})
+	req, err := http.NewRequestWithContext(ctx, "POST", e.baseURL+"/p/"+p.Ref+"/auth/v1/signup", strings.NewReader(string(body)))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("apikey", p.APIKeys["anon"])
+	req.Header.Set("Content-Type", "application/json")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer res.Body.Close()
+	var out struct {
+		AccessToken string `json:"access_token"`
+		User        struct {
+			ID string `json:"id"`
+		} `json:"user"`
+	}
+	b, _ := io.ReadAll(res.Body)
+	if res.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("signup: %d %s", res.StatusCode, b)
+	}
+	if err := json.Unmarshal(b, &out); err != nil || out.AccessToken == "" || out.User.ID == "" {
+		return nil, fmt.Errorf("signup: no session in %s", b)
+	}
+	own := fmt.Sprintf("update items set owner_id = '%s' where id <= %d; create index items_owner on items (owner_id, id); analyze items;", out.User.ID, ownedRows)
+	if _, err := e.adminCall(ctx, "POST", "/projects/"+p.Ref+"/sql", map[string]string{"query": own}, nil); err != nil {
+		return nil, err
+	}
+	return &benchUser{ID: out.User.ID, Token: out.AccessToken}, nil
 }
 
 // enableFeatures turns on an allow rule for anon (so the anon key goes
 // through Casbin) and a rate limit high enough never to refuse.
-func enableFeatures(ctx context.Context, e *env) Features {
+func enableFeatures(ctx context.Context, e *env, user *benchUser, limits bool) Features {
 	var f Features
-	rules := map[string]any{"policies": []map[string]string{{"role": "anon", "table": "*", "action": "*", "condition": ""}}}
+	policies := []map[string]string{{"role": "anon", "table": "*", "action": "*", "condition": ""}}
+	if user != nil {
+		// Signed-in users see only their own items (DESIGN §7.1's example).
+		policies = append(policies, map[string]string{"role": "authenticated", "table": "items", "action": "select", "condition": "owner_id=eq.{auth.uid}"})
+	}
+	rules := map[string]any{"policies": policies}
 	if _, err := e.adminCall(ctx, "PUT", "/projects/bench/rules", rules, nil); err == nil {
-		f.Rules = true
+		f.Rules, f.Auth = true, user != nil
 	} else {
 		fmt.Fprintln(os.Stderr, "rules not enabled:", err)
 	}
-	limits := map[string]any{"rules": []map[string]any{
+	if !limits {
+		return f
+	}
+	lims := map[string]any{"rules": []map[string]any{
 		{"role": "anon", "per": "key", "rate": 1000000, "period_seconds": 1, "burst": 1000000},
 		{"role": "service_role", "per": "key", "rate": 1000000, "period_seconds": 1, "burst": 1000000},
 	}}
-	if _, err := e.adminCall(ctx, "PUT", "/projects/bench/rate-limits", limits, nil); err == nil {
+	if _, err := e.adminCall(ctx, "PUT", "/projects/bench/rate-limits", lims, nil); err == nil {
 		f.Limits = true
 	} else {
 		fmt.Fprintln(os.Stderr, "rate limits not enabled:", err)

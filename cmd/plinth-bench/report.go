@@ -39,7 +39,7 @@ func printResults(w io.Writer, rs []Result) {
 }
 
 func (rep *Report) write(stdout io.Writer, o options) error {
-	fmt.Fprintf(stdout, "\nplinth-bench on %s (rules: %v, rate limits: %v)\n\n", rep.Machine, rep.Features.Rules, rep.Features.Limits)
+	fmt.Fprintf(stdout, "\nplinth-bench on %s (rules: %v, rate limits: %v, auth: %v)\n\n", rep.Machine, rep.Features.Rules, rep.Features.Limits, rep.Features.Auth)
 	printResults(stdout, rep.Results)
 	if rep.Scale != nil {
 		rep.Scale.print(stdout)

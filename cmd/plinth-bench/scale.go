@@ -58,7 +58,7 @@ func rssKiB() float64 {
 func tenantScale(ctx context.Context, e *env, n int, hotKey string, hot project) (*Scale, error) {
 	s := &Scale{Projects: n}
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 32}, Timeout: 30 * time.Second}
-	getPK := scenarios(hot.Schema)[0]
+	getPK := scenarios(hot.Schema, nil)[0]
 	hotOp := plinthOp(client, e.baseURL+"/p/bench/rest/v1", map[string]string{"apikey": hotKey}, getPK)
 	run(ctx, 16, 500*time.Millisecond, hotOp)
 	t0 := time.Now()

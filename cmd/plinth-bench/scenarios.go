@@ -51,9 +51,22 @@ type Scenario struct {
 	Args func(i int) []any
 	// Copy, when set, is the floor for bulk inserts (pgx CopyFrom).
 	Copy bool
+	// Headers are sent to Plinth on top of the apikey (a user's bearer token).
+	Headers map[string]string
+	// Role and Claims are what the floor with Plinth's transaction sets
+	// (default: the project's anon role, {"role":"anon"}).
+	Role, Claims string
 }
 
-func scenarios(schema string) []Scenario {
+// benchUser is a signed-up user of the bench project; its rows are the
+// first ownedRows items.
+type benchUser struct {
+	ID, Token string
+}
+
+const ownedRows = 3000
+
+func scenarios(schema string, user *benchUser) []Scenario {
 	q := func(t string) string { return pgx.Identifier{schema, t}.Sanitize() }
 	bulk := func(i int) []byte {
 		var b bytes.Buffer
@@ -67,7 +80,7 @@ func scenarios(schema string) []Scenario {
 		b.WriteByte(']')
 		return b.Bytes()
 	}
-	return []Scenario{
+	all := []Scenario{
 		{
 			Name: "get-by-pk", Rows: 1, Method: "GET",
 			Path: func(i int) string { return "/items?id=eq." + strconv.Itoa(1+i*7919%100000) },
@@ -118,6 +131,25 @@ func scenarios(schema string) []Scenario {
 			Args: func(int) []any { return nil },
 		},
 	}
+	if user == nil {
+		return all
+	}
+	// As a signed-in user under the owner-only rule owner_id=eq.{auth.uid}:
+	// Plinth ANDs the condition in; the floors run the same WHERE by hand.
+	owner := Scenario{
+		Name: "owner-only", Rows: 20, Method: "GET",
+		Path: func(i int) string {
+			return "/items?select=id,title,score&id=gte." + strconv.Itoa(1+i%(ownedRows-20)) + "&order=id.asc&limit=20"
+		},
+		SQL: `select coalesce(json_agg(t), '[]')::text from (select id, title, score from ` + q("items") +
+			` where id >= $1 and owner_id = $2 order by id limit 20) t`,
+		Args:    func(i int) []any { return []any{1 + i%(ownedRows-20), user.ID} },
+		Headers: map[string]string{"Authorization": "Bearer " + user.Token},
+		Role:    schema + "_authenticated",
+		Claims:  string(mustJSON(map[string]string{"role": "authenticated", "sub": user.ID})),
+	}
+	// Right after the single-row and list reads it compares with.
+	return append(all[:2:2], append([]Scenario{owner}, all[2:]...)...)
 }
 
 // dbFloor runs the scenario's SQL straight on pgx.
@@ -159,6 +191,9 @@ func plinthOp(client *http.Client, base string, headers map[string]string, s Sce
 		for k, v := range headers {
 			req.Header.Set(k, v)
 		}
+		for k, v := range s.Headers {
+			req.Header.Set(k, v)
+		}
 		if s.Body != nil {
 			req.Header.Set("Content-Type", "application/json")
 		}
@@ -182,4 +217,3 @@ func mustJSON(v any) []byte {
 	b, _ := json.Marshal(v)
 	return b
 }
-

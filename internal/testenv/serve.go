@@ -209,7 +209,7 @@ func (i *Instance) waitReady() error {
 	defer deadline.Stop()
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
-	last := errors.New("no answer yet")
+	var last error // what the latest poll saw; every poll sets it
 	for {
 		resp, err := client.Get(i.URL + "/readyz")
 		if err == nil {

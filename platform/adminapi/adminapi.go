@@ -52,6 +52,9 @@ type Deps struct {
 	Rules *authz.Engine
 	// Auth manages the projects' end users (users.go).
 	Auth *auth.Service
+	// SignIn counts failed admin sign-ins (lockout.go); nil counts in
+	// memory on this instance only.
+	SignIn *Lockout
 }
 
 // API serves /admin/v1.
@@ -66,6 +69,9 @@ func New(d Deps) *API {
 	p, err := newPolicy()
 	if err != nil {
 		panic(err)
+	}
+	if d.SignIn == nil {
+		d.SignIn = NewLockout(nil, "", nil)
 	}
 	return &API{d: d, policy: p}
 }

@@ -157,17 +157,25 @@ func (a *API) signIn(c *fiber.Ctx) (*store.Admin, string, error) {
 	if strings.TrimSpace(in.Email) == "" || in.Password == "" {
 		return nil, "", apierror.New(http.StatusBadRequest, apierror.CodeBadRequest, "email and password are required")
 	}
+	// Refused before the password is looked at, so a locked-out guesser
+	// learns nothing more (and costs no hashing).
+	if err := a.d.SignIn.check(c, in.Email); err != nil {
+		return nil, "", err
+	}
 	adm, err := a.d.Store.AdminByEmail(c.UserContext(), in.Email)
 	if errors.Is(err, store.ErrNotFound) {
 		password.VerifyDummy(in.Password) // same cost as a wrong password
+		a.d.SignIn.fail(c, in.Email)
 		return nil, "", errBadLogin
 	}
 	if err != nil {
 		return nil, "", err
 	}
 	if !password.Verify(in.Password, adm.PasswordHash) {
+		a.d.SignIn.fail(c, in.Email)
 		return nil, "", errBadLogin
 	}
+	a.d.SignIn.succeed(c, in.Email)
 	tok := "pla_" + store.RandomString(43)
 	if err := a.d.Store.CreateSession(c.UserContext(), adm.ID, tok, sessionTTL); err != nil {
 		return nil, "", err

@@ -36,6 +36,11 @@ func (a *API) runSQL(c *fiber.Ctx) error {
 	if len(in.Query) > maxSQLLength {
 		return apierror.New(http.StatusRequestEntityTooLarge, apierror.CodeTooLarge, "query is longer than 1 MiB")
 	}
+	// The wire protocol cannot carry a NUL in query text: Postgres would
+	// answer with a protocol error (08P01), which reads as an outage.
+	if strings.IndexByte(in.Query, 0) >= 0 {
+		return apierror.New(http.StatusBadRequest, apierror.CodeBadRequest, "query contains a NUL byte")
+	}
 	p := project(c)
 	ctx := c.UserContext()
 	tp, err := a.d.Pools.Get(ctx, p.Ref)

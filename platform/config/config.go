@@ -43,6 +43,9 @@ type Config struct {
 	// Not part of the env contract; tuned in code and tests.
 	ShutdownTimeout  time.Duration
 	StatementTimeout time.Duration
+	// ReadTimeout bounds reading one request (headers and body), which
+	// closes slowloris connections; tests shorten it.
+	ReadTimeout time.Duration
 }
 
 // Var describes one setting: its env name, default and meaning. The same list
@@ -176,7 +179,7 @@ func RegisterFlags(fs *flag.FlagSet) map[string]*string {
 
 // Load builds a Config from getenv, overridden by non-empty flag values.
 func Load(getenv func(string) string, flags map[string]*string) (Config, error) {
-	c := Config{ShutdownTimeout: 25 * time.Second, StatementTimeout: 8 * time.Second}
+	c := Config{ShutdownTimeout: 25 * time.Second, StatementTimeout: 8 * time.Second, ReadTimeout: 30 * time.Second}
 	var errs []error
 	for _, v := range Vars() {
 		val := v.Default

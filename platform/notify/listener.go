@@ -50,11 +50,16 @@ func (l *Listener) Run(ctx context.Context) {
 	backoff := 100 * time.Millisecond
 	first := true
 	for ctx.Err() == nil {
-		err := l.session(ctx, !first)
+		connected, err := l.session(ctx, !first)
 		if ctx.Err() != nil {
 			return
 		}
 		first = false
+		if connected {
+			// A working session ended: retry quickly again, or every later
+			// outage would keep the longest wait of the first one.
+			backoff = 100 * time.Millisecond
+		}
 		l.log.Warn("notification listener disconnected; reconnecting", "err", err, "in", backoff)
 		select {
 		case <-ctx.Done():
@@ -65,12 +70,14 @@ func (l *Listener) Run(ctx context.Context) {
 	}
 }
 
-func (l *Listener) session(ctx context.Context, reconnect bool) error {
+// session connects, listens and dispatches until the connection fails;
+// connected says whether its LISTENs were in place.
+func (l *Listener) session(ctx context.Context, reconnect bool) (connected bool, err error) {
 	cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	conn, err := pgx.Connect(cctx, l.url)
 	cancel()
 	if err != nil {
-		return err
+		return false, err
 	}
 	defer conn.Close(context.Background())
 	l.mu.Lock()
@@ -81,7 +88,7 @@ func (l *Listener) session(ctx context.Context, reconnect bool) error {
 	l.mu.Unlock()
 	for _, ch := range channels {
 		if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{ch}.Sanitize()); err != nil {
-			return err
+			return false, err
 		}
 	}
 	if reconnect {
@@ -91,7 +98,7 @@ func (l *Listener) session(ctx context.Context, reconnect bool) error {
 	for {
 		n, err := conn.WaitForNotification(ctx)
 		if err != nil {
-			return err
+			return true, err
 		}
 		l.mu.Lock()
 		hs := l.handlers[n.Channel]

@@ -4,6 +4,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -169,12 +170,16 @@ func (s *Server) routes() *fiber.App {
 	app := fiber.New(fiber.Config{
 		AppName:               "plinth",
 		DisableStartupMessage: true,
-		ReadBufferSize:        32 * 1024,
-		BodyLimit:             8 << 20,
-		ReadTimeout:           30 * time.Second,
-		WriteTimeout:          60 * time.Second,
-		IdleTimeout:           120 * time.Second,
-		ErrorHandler:          s.errorHandler,
+		// Values from c.Params/c.Get otherwise point into buffers that
+		// fasthttp reuses for later requests; caches keyed by them would
+		// silently change. Copying is cheap next to a database round trip.
+		Immutable:      true,
+		ReadBufferSize: 32 * 1024,
+		BodyLimit:      8 << 20,
+		ReadTimeout:    cmp.Or(s.cfg.ReadTimeout, 30*time.Second),
+		WriteTimeout:   60 * time.Second,
+		IdleTimeout:    120 * time.Second,
+		ErrorHandler:   s.errorHandler,
 	})
 	s.app = app
 	app.Use(requestID, s.observe)
@@ -205,6 +210,7 @@ func (s *Server) routes() *fiber.App {
 		PublicURL:  s.cfg.PublicURL,
 		DataAPI:    func(r fiber.Router) { r.Use(s.loadProject, asServiceRole); data.Register(r) },
 		RateLimits: s.limiter, Usage: s.usage, Rules: s.rules, Auth: s.auth,
+		SignIn: adminapi.NewLockout(s.redis, s.cfg.TenantPrefix, s.cfg.TrustedProxies),
 	}).Register(app.Group("/admin/v1"))
 	s.mountDashboard(app)
 	return app

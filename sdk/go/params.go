@@ -38,8 +38,6 @@ func (p *params) set(k, v string) {
 
 func (p *params) append(k, v string) { p.kv = append(p.kv, [2]string{k, v}) }
 
-func (p *params) clone() params { return params{kv: append([][2]string(nil), p.kv...)} }
-
 // encode serialises like URLSearchParams.toString (the
 // application/x-www-form-urlencoded serializer): ASCII alphanumerics and
 // "*-._" stay, space becomes "+", every other byte is %XX (upper case).

@@ -269,8 +269,7 @@ type AdminUserInput struct {
 
 // Create converts the body to the service's input.
 func (in AdminUserInput) Create() AdminCreateInput {
-	return AdminCreateInput{Email: in.Email, Phone: in.Phone, Password: in.Password, EmailConfirm: in.EmailConfirm,
-		UserMetadata: in.UserMetadata, AppMetadata: in.AppMetadata}
+	return AdminCreateInput(in)
 }
 
 func (h *Handler) adminCreate(c *fiber.Ctx) error {

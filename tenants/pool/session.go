@@ -39,30 +39,30 @@ func (s Session) settings() string {
 	return settingsSQL
 }
 
-func (s Session) args() []any {
+// values are the settings statement's parameters, in text format.
+func (s Session) values() [][]byte {
 	claims := s.Claims
 	if claims == "" {
 		claims = "{}"
 	}
-	return []any{s.Role, claims, strconv.FormatInt(s.StatementTimeout.Milliseconds(), 10)}
+	return [][]byte{[]byte(s.Role), []byte(claims), strconv.AppendInt(nil, s.StatementTimeout.Milliseconds(), 10)}
 }
 
 // QueryRow runs the settings statement and query as one pipelined implicit
 // transaction (one round trip) and returns the raw bytes of the first row's
 // columns, without decoding them: Postgres builds the JSON, Go passes it on.
 // A query that returns no row yields nil values. With s.Rollback the two
-// run between BEGIN and ROLLBACK, still in the same round trip.
+// run between BEGIN and ROLLBACK, still in the same round trip. Both
+// statements are prepared on the connection the first time it runs them
+// (see prepared.go), in the same round trip.
 func QueryRow(ctx context.Context, p *pgxpool.Pool, s Session, sql string, args ...any) ([][]byte, error) {
-	if !s.Rollback {
-		return queryRow(ctx, p, s, sql, args)
-	}
-	c, err := p.Acquire(ctx)
+	c, err := acquire(ctx, p) // a bounded wait: see AcquireWait
 	if err != nil {
 		return nil, err
 	}
 	defer c.Release()
-	out, err := queryRow(ctx, c, s, sql, args)
-	if err != nil && c.Conn().PgConn().TxStatus() != 'I' {
+	out, err := queryRow(ctx, c.Conn(), s, sql, args)
+	if err != nil && !c.Conn().IsClosed() && c.Conn().PgConn().TxStatus() != 'I' {
 		// The failed statement skipped the queued ROLLBACK; end the
 		// transaction so the connection goes back to the pool clean (if
 		// this fails too, Release destroys the connection).
@@ -71,50 +71,149 @@ func QueryRow(ctx context.Context, p *pgxpool.Pool, s Session, sql string, args 
 	return out, err
 }
 
-type batchSender interface {
-	SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
-}
-
-func queryRow(ctx context.Context, p batchSender, s Session, sql string, args []any) ([][]byte, error) {
-	b := &pgx.Batch{}
-	if s.Rollback {
-		b.Queue("begin")
-	}
-	b.Queue(s.settings(), s.args()...)
-	b.Queue(sql, args...)
-	if s.Rollback {
-		b.Queue("rollback")
-	}
-	br := p.SendBatch(ctx, b)
-	defer br.Close()
-	if s.Rollback {
-		if _, err := br.Exec(); err != nil {
-			return nil, err
-		}
-	}
-	if _, err := br.Exec(); err != nil {
+func queryRow(ctx context.Context, conn *pgx.Conn, s Session, sql string, args []any) ([][]byte, error) {
+	// Arguments are encoded as the unnamed-statement mode does (text, types
+	// left to Postgres), so a prepared statement sees exactly what an
+	// unprepared one would.
+	var eqb pgx.ExtendedQueryBuilder
+	if err := eqb.Build(conn.TypeMap(), nil, args); err != nil {
 		return nil, err
 	}
-	rows, err := br.Query()
+	settings := s.settings()
+	pc := conn.PgConn()
+	st := statementsOf(pc)
+	reset := st.full()
+	if reset {
+		st.reset()
+	}
+	setName, setReady := st.name(settings)
+	qName, qReady := st.name(sql)
+
+	pl := pc.StartPipeline(ctx)
+	if reset {
+		pl.SendQueryParams("deallocate all", nil, nil, nil, nil)
+	}
+	if s.Rollback {
+		pl.SendQueryParams("begin", nil, nil, nil, nil)
+	}
+	send(pl, setName, setReady, settings, s.values(), nil, nil)
+	// Parsed only now, with the project role in force.
+	send(pl, qName, qReady, sql, eqb.ParamValues, eqb.ParamFormats, eqb.ResultFormats)
+	if s.Rollback {
+		pl.SendQueryParams("rollback", nil, nil, nil, nil)
+	}
+	pl.SendPipelineSync()
+
+	var out [][]byte
+	err := func() error {
+		if err := pl.Flush(); err != nil {
+			return err
+		}
+		if reset {
+			if err := skipResult(pl); err != nil {
+				return err
+			}
+		}
+		if s.Rollback {
+			if err := skipResult(pl); err != nil {
+				return err
+			}
+		}
+		if setName != "" && !setReady {
+			if err := prepareResult(pl, st, settings, setName); err != nil {
+				return err
+			}
+		}
+		if err := skipResult(pl); err != nil {
+			return err
+		}
+		if qName != "" && !qReady {
+			if err := prepareResult(pl, st, sql, qName); err != nil {
+				return err
+			}
+		}
+		res, err := pl.GetResults()
+		if err != nil {
+			return err
+		}
+		rr, ok := res.(*pgconn.ResultReader)
+		if !ok {
+			return fmt.Errorf("pipeline: expected a result, got %T", res)
+		}
+		if rr.NextRow() {
+			raw := rr.Values()
+			out = make([][]byte, len(raw))
+			for i, v := range raw {
+				if v != nil {
+					out[i] = append([]byte(nil), v...)
+				}
+			}
+		}
+		if _, err := rr.Close(); err != nil {
+			return err
+		}
+		if s.Rollback {
+			if err := skipResult(pl); err != nil {
+				return err
+			}
+		}
+		return nil
+	}()
+	if err != nil {
+		var pe *pgconn.PgError
+		if errors.As(err, &pe) && (pe.Code == "26000" || pe.Code == "0A000") {
+			// Statement gone or its plan no longer fits: prepare afresh
+			// under a new name next time.
+			st.forget(sql)
+		}
+	}
+	if cerr := pl.Close(); err == nil && cerr != nil {
+		err = cerr
+	}
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var out [][]byte
-	if rows.Next() {
-		raw := rows.RawValues()
-		out = make([][]byte, len(raw))
-		for i, v := range raw {
-			if v != nil {
-				out[i] = append([]byte(nil), v...)
-			}
-		}
+	return out, nil
+}
+
+// send queues a statement: unnamed (name ""), prepared now, or prepared
+// before.
+func send(pl *pgconn.Pipeline, name string, ready bool, sql string, values [][]byte, formats, results []int16) {
+	if name == "" {
+		pl.SendQueryParams(sql, values, nil, formats, results)
+		return
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, err
+	if !ready {
+		pl.SendPrepare(name, sql, nil)
 	}
-	return out, br.Close()
+	pl.SendQueryPrepared(name, values, formats, results)
+}
+
+// skipResult reads one statement's result and drops it.
+func skipResult(pl *pgconn.Pipeline) error {
+	res, err := pl.GetResults()
+	if err != nil {
+		return err
+	}
+	rr, ok := res.(*pgconn.ResultReader)
+	if !ok {
+		return fmt.Errorf("pipeline: expected a result, got %T", res)
+	}
+	_, err = rr.Close()
+	return err
+}
+
+// prepareResult reads a prepare's answer and records the statement.
+func prepareResult(pl *pgconn.Pipeline, st *statements, sql, name string) error {
+	res, err := pl.GetResults()
+	if err != nil {
+		return err
+	}
+	if _, ok := res.(*pgconn.StatementDescription); !ok {
+		return fmt.Errorf("pipeline: expected a statement description, got %T", res)
+	}
+	st.prepared(sql, name)
+	return nil
 }
 
 // Result is one statement's outcome in a script.

@@ -99,7 +99,6 @@ func (n names) take(want string) string {
 
 type goGen struct {
 	m       *model
-	buf     bytes.Buffer
 	pkg     names
 	enumGo  map[string]string // enum name -> Go type
 	rowGo   map[string]string // table name -> Go row type
