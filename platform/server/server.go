@@ -56,6 +56,7 @@ type Server struct {
 
 	provisioner *provision.Provisioner
 	listening   atomic.Bool
+	unstarted   unstarted
 	cancel      context.CancelFunc
 }
 
@@ -254,6 +255,7 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 	go s.usage.Run(lctx, 5*time.Second)
 	errc := make(chan error, 1)
 	s.app.Hooks().OnListen(func(fiber.ListenData) error { s.listening.Store(true); return nil })
+	s.app.Server().ConnState = s.unstarted.track
 	go func() { errc <- s.app.Listener(ln) }()
 	select {
 	case err := <-errc:
@@ -261,9 +263,21 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 	case <-ctx.Done():
 	}
 	s.log.Info("shutting down: draining in-flight requests", "timeout", s.cfg.ShutdownTimeout)
-	err := s.app.ShutdownWithTimeout(s.cfg.ShutdownTimeout)
-	<-errc
-	return err
+	done := make(chan error, 1)
+	go func() { done <- s.app.ShutdownWithTimeout(s.cfg.ShutdownTimeout) }()
+	// Spare connections that never sent a request would hold the drain open
+	// until the deadline; close them as they show up while it runs.
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		s.unstarted.closeAll()
+		select {
+		case err := <-done:
+			<-errc
+			return err
+		case <-tick.C:
+		}
+	}
 }
 
 // Close releases pools and connections.
