@@ -7,7 +7,7 @@ FUZZTIME  ?= 60s
 # Go build cache; go.mod is untouched).
 STATICCHECK ?= $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: dev test test-go test-long deps vet lint fuzz bench build clean dashboard
+.PHONY: dev test test-go test-long deps vet lint fuzz fuzz-short bench build clean dashboard
 
 ## dev: run a development server with a private Postgres in ./.plinth
 dev:
@@ -22,8 +22,9 @@ build:
 dashboard:
 	cd dashboard && npm ci --no-audit --no-fund && npm run build
 
-## test: install what is missing, then vet, lint and run every test (short forms)
-test: deps vet lint test-go
+## test: install what is missing, then vet, lint, run every test and fuzz each
+## target briefly (short forms; the long ones are test-long and fuzz)
+test: deps vet lint test-go fuzz-short
 
 test-go:
 	$(GO) test $(GOFLAGS) -race -timeout 20m $(PKGS)
@@ -43,8 +44,8 @@ deps:
 test-long: deps
 	PLINTH_TEST_LONG=1 $(GO) test -race -timeout 60m $(PKGS)
 
-## fuzz: run each fuzz target for FUZZTIME (`make test` runs their seed
-## corpora only); a target is "package:FuzzName"
+## fuzz: run each fuzz target for FUZZTIME (`make test` runs them for 5s);
+## a target is "package:FuzzName"
 FUZZ_TARGETS ?= ./tenants/query/:FuzzParse ./tenants/schema/:FuzzParseDefault \
 	./tenants/sqlgen/:FuzzWriteBody ./platform/authz/:FuzzRuleCondition ./tenants/auth/:FuzzAuthInput
 fuzz:
@@ -53,6 +54,10 @@ fuzz:
 		echo "== $$name ($$pkg) for $(FUZZTIME)"; \
 		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) $$pkg; \
 	done
+
+## fuzz-short: every fuzz target for a few seconds (part of `make test`)
+fuzz-short:
+	@$(MAKE) --no-print-directory fuzz FUZZTIME=5s
 
 ## bench: micro-benchmarks, then a short plinth-bench run against the floors
 bench:
