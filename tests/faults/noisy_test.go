@@ -27,6 +27,7 @@ func TestNoisyNeighbour(t *testing.T) {
 		c.StatementTimeout = timeout
 		c.TenantPoolMax = poolMax
 		c.TotalConnsMax = 8
+		c.RateLimitDefault = config.RateSpec{Rate: 1_000_000, Period: time.Second, Burst: 1_000_000}
 	})
 	a := ts.CreateProject(t, "noisy")
 	ts.SQL(t, a.Ref, `create function slow() returns void language sql as $$ select pg_sleep(30) $$`)

@@ -36,6 +36,8 @@ func (s *served) env() map[string]string {
 		"PLINTH_SECRET_KEY":    "faults-secret-key-0123456789abcdef",
 		"PLINTH_ADMIN_TOKEN":   testserver.AdminToken,
 		"PLINTH_LOG_FORMAT":    "json",
+		// Write load from a tight loop must not meet the platform default limit.
+		"PLINTH_RATE_LIMIT_DEFAULT": "1000000/1s",
 	}
 }
 

@@ -174,6 +174,9 @@ func startCluster(t *testing.T, n int) *cluster {
 		"PLINTH_SECRET_KEY":    "multi-instance-secret-0123456789",
 		"PLINTH_ADMIN_TOKEN":   adminToken,
 		"PLINTH_LOG_FORMAT":    "text",
+		// Writers in tight loops must not meet the platform default limit;
+		// the rate-limit subtest sets its own rule.
+		"PLINTH_RATE_LIMIT_DEFAULT": "1000000/1s",
 	}
 	c := &cluster{db: db, client: &http.Client{
 		Timeout:   15 * time.Second,
