@@ -112,7 +112,8 @@ func (a *API) showProject(c *fiber.Ctx) error {
 
 func (a *API) deleteProject(c *fiber.Ctx) error {
 	p := project(c)
-	a.d.Pools.Drop(p.Ref)
+	// Drop terminates the project's sessions itself; the pool goes after,
+	// so one reopened by a request racing the delete is closed too.
 	if err := a.d.Provisioner.Drop(c.UserContext(), p.Ref, store.Audit{Actor: caller(c).actor()}); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			return notFound("Project")
