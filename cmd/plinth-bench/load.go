@@ -21,6 +21,10 @@ type Result struct {
 	// Ratios to the floors of the same scenario and concurrency.
 	VsDB   float64 `json:"vs_db_floor,omitempty"`
 	VsHTTP float64 `json:"vs_http_floor,omitempty"`
+	// Machine CPU while the target ran: busy share of all cores, and busy
+	// time per successful request (every process on the machine).
+	CPUBusy   float64 `json:"cpu_busy,omitempty"`
+	CPUPerReq float64 `json:"cpu_us_per_req,omitempty"`
 }
 
 // op performs one request; worker is the caller's index, i its iteration.
@@ -30,6 +34,7 @@ type sample struct {
 	lat  []time.Duration
 	errs int
 	n    int
+	cpu  cpuTimes
 }
 
 // run drives op from conc workers for d and returns latencies and errors.
@@ -38,6 +43,7 @@ func run(ctx context.Context, conc int, d time.Duration, f op) sample {
 	defer cancel()
 	var mu sync.Mutex
 	var all sample
+	cpu0, cpuOK := readCPU()
 	var wg sync.WaitGroup
 	for w := 0; w < conc; w++ {
 		wg.Add(1)
@@ -64,6 +70,10 @@ func run(ctx context.Context, conc int, d time.Duration, f op) sample {
 		}(w)
 	}
 	wg.Wait()
+	cpu1, ok := readCPU()
+	if ok && cpuOK {
+		all.cpu = cpu1.sub(cpu0)
+	}
 	return all
 }
 
@@ -72,6 +82,8 @@ func (s *sample) merge(o sample) {
 	s.lat = append(s.lat, o.lat...)
 	s.errs += o.errs
 	s.n += o.n
+	s.cpu.busy += o.cpu.busy
+	s.cpu.total += o.cpu.total
 }
 
 func percentile(sorted []time.Duration, p float64) float64 {
@@ -90,6 +102,12 @@ func summarize(scenario, target string, conc int, s sample, elapsed time.Duratio
 		r.RPS = float64(s.n-s.errs) / elapsed.Seconds()
 		if rowsPerReq > 1 {
 			r.RowsPerSec = r.RPS * float64(rowsPerReq)
+		}
+	}
+	if s.cpu.total > 0 {
+		r.CPUBusy = float64(s.cpu.busy) / float64(s.cpu.total)
+		if ok := s.n - s.errs; ok > 0 {
+			r.CPUPerReq = float64(s.cpu.busy) * 1e6 / clockTick / float64(ok)
 		}
 	}
 	return r

@@ -121,6 +121,11 @@ func New(o Options) *Limiter {
 			"Rate-limit checks that could not reach the backend (Redis), by the fail mode applied.", "mode")
 		l.refusals = o.Metrics.CounterVec("plinth_ratelimit_refused_total",
 			"Requests refused with 429, by scope (api, signin, refresh, otp).", "scope")
+		if r, ok := l.backend.(*Redis); ok {
+			o.Metrics.CounterFunc("plinth_ratelimit_redis_calls_total",
+				"Script calls to Redis; checks are combined and hot keys reserved, so this grows slower than checks.",
+				func() float64 { return float64(r.Calls()) })
+		}
 	}
 	return l
 }

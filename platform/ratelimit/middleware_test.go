@@ -414,3 +414,166 @@ func TestRulesCache(t *testing.T) {
 		t.Fatal("fallback was cached")
 	}
 }
+
+// TestRedisBatch checks the combined call against what the same requests
+// would have seen one by one, and that it shares state with single checks.
+func TestRedisBatch(t *testing.T) {
+	t.Parallel()
+	r := NewRedis(testRedis(t))
+	ctx := context.Background()
+	key := "test:" + uuid.NewString()
+	lim := Limit{Rate: 1, Period: 10 * time.Second, Burst: 4}
+	if res, err := r.allowOne(ctx, key, lim); err != nil || !res.Allowed || res.Remaining != 3 {
+		t.Fatalf("single: %+v %v", res, err)
+	}
+	batch := make([]*waiter, 5)
+	for i := range batch {
+		batch[i] = &waiter{}
+	}
+	if left, _ := r.allowSeq(ctx, key, lim, batch, 0); left != 0 {
+		t.Fatalf("%d reserved, asked for none", left)
+	}
+	for i, w := range batch {
+		if w.err != nil {
+			t.Fatal(w.err)
+		}
+		if i < 3 {
+			if !w.res.Allowed || w.res.Remaining != 2-i {
+				t.Errorf("batch[%d] = %+v, want allowed with %d left", i, w.res, 2-i)
+			}
+			// Each later one waits 10s longer for the bucket to refill.
+			wantReset := time.Duration(20+10*i) * time.Second
+			if w.res.ResetAfter > wantReset || w.res.ResetAfter < wantReset-2*time.Second {
+				t.Errorf("batch[%d] reset after %v, want just under %v", i, w.res.ResetAfter, wantReset)
+			}
+			continue
+		}
+		if w.res.Allowed || w.res.RetryAfter <= 8*time.Second || w.res.RetryAfter > 10*time.Second {
+			t.Errorf("batch[%d] = %+v, want refused for just under 10s", i, w.res)
+		}
+	}
+	if res, err := r.allowOne(ctx, key, lim); err != nil || res.Allowed {
+		t.Fatalf("single after the batch emptied the bucket: %+v %v", res, err)
+	}
+}
+
+// TestRedisCombined sends many concurrent checks of one key: whatever way
+// they were combined, exactly the burst passes, each with its own
+// remaining count.
+func TestRedisCombined(t *testing.T) {
+	t.Parallel()
+	r := NewRedis(testRedis(t))
+	key := "test:" + uuid.NewString()
+	lim := Limit{Rate: 50, Period: time.Hour, Burst: 50}
+	var mu sync.Mutex
+	remaining := map[int]int{}
+	refused := 0
+	var wg sync.WaitGroup
+	for i := 0; i < 200; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			res, err := r.Allow(context.Background(), key, lim)
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err != nil:
+				t.Error(err)
+			case res.Allowed:
+				remaining[res.Remaining]++
+			default:
+				refused++
+			}
+		}()
+	}
+	wg.Wait()
+	if len(remaining) != 50 || refused != 150 {
+		t.Fatalf("%d distinct allowed, %d refused; want 50 and 150", len(remaining), refused)
+	}
+	for n := 0; n < 50; n++ {
+		if remaining[n] != 1 {
+			t.Errorf("remaining %d seen %d times", n, remaining[n])
+		}
+	}
+	for i := range r.shards {
+		for name, k := range r.shards[i].keys {
+			if k.busy || len(k.waiting) > 0 || k.tokens > 0 {
+				t.Errorf("%s left busy=%v waiting=%d tokens=%d (a burst of 50 reserves nothing)", name, k.busy, len(k.waiting), k.tokens)
+			}
+		}
+	}
+}
+
+// TestRedisReservation: a hot key reserves part of its bucket locally, so
+// most checks skip Redis, yet two instances sharing the bucket never let
+// more through than the limit, and an expired reservation goes back to
+// asking Redis.
+func TestRedisReservation(t *testing.T) {
+	t.Parallel()
+	rc := testRedis(t)
+	key := "test:" + uuid.NewString()
+	// Reservations up to 40 (a 16th of the burst, under the 64 regained
+	// in 100ms).
+	lim := Limit{Rate: 640, Period: time.Second, Burst: 640}
+	ctx := context.Background()
+	start := time.Now()
+	a, b := NewRedis(rc), NewRedis(rc)
+	var mu sync.Mutex
+	allowed := 0
+	var wg sync.WaitGroup
+	for _, inst := range []*Redis{a, b} {
+		for w := 0; w < 4; w++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for {
+					res, err := inst.Allow(ctx, key, lim)
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					if !res.Allowed {
+						return
+					}
+					mu.Lock()
+					allowed++
+					mu.Unlock()
+				}
+			}()
+		}
+	}
+	wg.Wait()
+	// Never more than the burst and what refilled meanwhile; at most one
+	// unused reservation per instance lost.
+	refilled := int(time.Since(start).Seconds()*640) + 1
+	if allowed > 640+refilled || allowed < 640-2*40 {
+		t.Fatalf("%d allowed of a burst of 640 (+%d refilled)", allowed, refilled)
+	}
+	if calls := a.Calls() + b.Calls(); calls*3 > int64(allowed) {
+		t.Errorf("%d Redis calls for %d allowed checks: hot key not reserved", calls, allowed)
+	}
+
+	// An expired reservation is not spent: the check asks Redis again.
+	c := NewRedis(rc)
+	now := time.Now()
+	c.now = func() time.Time { return now }
+	key2 := "test:" + uuid.NewString()
+	for i := 0; i < 200; i++ {
+		now = now.Add(time.Millisecond) // 1,000 checks per second
+		if res, err := c.Allow(ctx, key2, lim); err != nil || !res.Allowed {
+			t.Fatalf("check %d: %+v %v", i, res, err)
+		}
+	}
+	if c.Calls() >= 20 {
+		t.Fatalf("%d calls for 200 checks at 1,000/s: nothing reserved", c.Calls())
+	}
+	k := c.shard(key2).keys[key2]
+	if k.tokens == 0 {
+		t.Fatal("no reservation held after a busy stretch")
+	}
+	calls := c.Calls()
+	now = now.Add(reserveFor)
+	if _, err := c.Allow(ctx, key2, lim); err != nil || c.Calls() != calls+1 {
+		t.Fatalf("after expiry: %v, calls %d -> %d, want one more", err, calls, c.Calls())
+	}
+}
