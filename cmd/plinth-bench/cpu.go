@@ -11,7 +11,10 @@ import (
 // ticks: busy (every state but idle and iowait) and total. Everything on the
 // machine counts (Postgres, Redis, the load generator, the kernel), so busy
 // time per request is a target's whole cost, not only its own process's.
-type cpuTimes struct{ busy, total uint64 }
+// self is this process's share (the load generator, the floors and the
+// in-process Plinth server), so the rest is Postgres, Redis and the kernel
+// outside our syscalls.
+type cpuTimes struct{ busy, total, self uint64 }
 
 func readCPU() (cpuTimes, bool) {
 	f, err := os.Open("/proc/stat")
@@ -43,10 +46,29 @@ func readCPU() (cpuTimes, bool) {
 			t.busy += v
 		}
 	}
+	self, err := os.ReadFile("/proc/self/stat")
+	if err != nil {
+		return cpuTimes{}, false
+	}
+	// Fields after the parenthesised command name: utime and stime are the
+	// 12th and 13th.
+	rest := strings.Fields(string(self[strings.LastIndexByte(string(self), ')')+1:]))
+	if len(rest) < 13 {
+		return cpuTimes{}, false
+	}
+	for _, f := range rest[11:13] {
+		v, err := strconv.ParseUint(f, 10, 64)
+		if err != nil {
+			return cpuTimes{}, false
+		}
+		t.self += v
+	}
 	return t, true
 }
 
-func (t cpuTimes) sub(o cpuTimes) cpuTimes { return cpuTimes{t.busy - o.busy, t.total - o.total} }
+func (t cpuTimes) sub(o cpuTimes) cpuTimes {
+	return cpuTimes{t.busy - o.busy, t.total - o.total, t.self - o.self}
+}
 
 // clockTick is USER_HZ, 100 on every Linux the tool runs on.
 const clockTick = 100

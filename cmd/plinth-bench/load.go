@@ -25,6 +25,8 @@ type Result struct {
 	// time per successful request (every process on the machine).
 	CPUBusy   float64 `json:"cpu_busy,omitempty"`
 	CPUPerReq float64 `json:"cpu_us_per_req,omitempty"`
+	// The bench process's part of it (load generator, floors, Plinth).
+	SelfPerReq float64 `json:"self_us_per_req,omitempty"`
 }
 
 // op performs one request; worker is the caller's index, i its iteration.
@@ -84,6 +86,7 @@ func (s *sample) merge(o sample) {
 	s.n += o.n
 	s.cpu.busy += o.cpu.busy
 	s.cpu.total += o.cpu.total
+	s.cpu.self += o.cpu.self
 }
 
 func percentile(sorted []time.Duration, p float64) float64 {
@@ -108,6 +111,7 @@ func summarize(scenario, target string, conc int, s sample, elapsed time.Duratio
 		r.CPUBusy = float64(s.cpu.busy) / float64(s.cpu.total)
 		if ok := s.n - s.errs; ok > 0 {
 			r.CPUPerReq = float64(s.cpu.busy) * 1e6 / clockTick / float64(ok)
+			r.SelfPerReq = float64(s.cpu.self) * 1e6 / clockTick / float64(ok)
 		}
 	}
 	return r

@@ -19,6 +19,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/pprof"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -35,28 +36,32 @@ type options struct {
 	rounds      int
 	concurrency []int
 	only        map[string]bool
+	targets     map[string]bool
 	jsonOut     string
 	svgOut      string
 	tenants     int
 	pool        int
 	keepDir     bool
 	cpuProfile  string
+	memProfile  string
 	noLimits    bool
 }
 
 func main() {
 	var o options
-	var conc, only string
+	var conc, only, targets string
 	flag.DurationVar(&o.duration, "duration", 2*time.Second, "time per target per round")
 	flag.IntVar(&o.rounds, "rounds", 3, "interleaved rounds per scenario")
 	flag.StringVar(&conc, "concurrency", "16", "comma-separated concurrency levels")
 	flag.StringVar(&only, "scenarios", "", "comma-separated scenario names (default all)")
+	flag.StringVar(&targets, "targets", "", "comma-separated targets to run: db-floor, http-floor, http-floor+tx, plinth (default all; ratios need both floors)")
 	flag.StringVar(&o.jsonOut, "json", "", "write results as JSON to this file (- for stdout)")
 	flag.StringVar(&o.svgOut, "svg", "", "write an SVG chart to this file")
 	flag.IntVar(&o.tenants, "tenants", 0, "also measure tenant scale with this many projects (0: skip)")
 	flag.IntVar(&o.pool, "pool", 8, "connections per project pool (Plinth) and per floor pool")
 	flag.BoolVar(&o.keepDir, "keep", false, "keep the private Postgres directory")
 	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run (server included) to this file")
+	flag.StringVar(&o.memProfile, "memprofile", "", "write an allocation profile of the whole run to this file")
 	flag.BoolVar(&o.noLimits, "no-limits", false, "leave the Redis rate limiter off (to show what it costs)")
 	flag.Parse()
 	for _, c := range strings.Split(conc, ",") {
@@ -73,6 +78,12 @@ func main() {
 			o.only[strings.TrimSpace(s)] = true
 		}
 	}
+	if targets != "" {
+		o.targets = map[string]bool{}
+		for _, s := range strings.Split(targets, ",") {
+			o.targets[strings.TrimSpace(s)] = true
+		}
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	if o.cpuProfile != "" {
@@ -86,10 +97,24 @@ func main() {
 		}
 		defer pprof.StopCPUProfile()
 	}
+	if o.memProfile != "" {
+		defer writeAllocs(o.memProfile)
+	}
 	if err := bench(ctx, o, os.Stdout); err != nil {
 		pprof.StopCPUProfile()
 		fmt.Fprintln(os.Stderr, "plinth-bench:", err)
 		os.Exit(1)
+	}
+}
+
+func writeAllocs(path string) {
+	f, err := os.Create(path)
+	if err == nil {
+		err = pprof.Lookup("allocs").WriteTo(f, 0)
+		f.Close()
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "memprofile:", err)
 	}
 }
 
@@ -268,6 +293,14 @@ func bench(ctx context.Context, o options, stdout io.Writer) error {
 				{"http-floor+tx", floorOp(client, txURL, s)},
 				{"plinth", plinthOp(client, e.baseURL+"/p/bench/rest/v1", headers, s)},
 			}
+			if o.targets != nil {
+				targets = slices.DeleteFunc(targets, func(t struct {
+					name string
+					f    op
+				}) bool {
+					return !o.targets[t.name]
+				})
+			}
 			samples := make([]sample, len(targets))
 			elapsed := make([]time.Duration, len(targets))
 			// Warm up each target once (pools, prepared plans) before measuring.
@@ -288,9 +321,11 @@ func bench(ctx context.Context, o options, stdout io.Writer) error {
 			for ti, t := range targets {
 				results = append(results, summarize(s.Name, t.name, conc, samples[ti], elapsed[ti], s.Rows))
 			}
-			for i := range results {
-				results[i].VsDB = ratio(results[i], results[0])
-				results[i].VsHTTP = ratio(results[i], results[1])
+			if o.targets == nil {
+				for i := range results {
+					results[i].VsDB = ratio(results[i], results[0])
+					results[i].VsHTTP = ratio(results[i], results[1])
+				}
 			}
 			report.Results = append(report.Results, results...)
 			printResults(os.Stderr, results)

@@ -78,7 +78,13 @@ func StartOn(t testing.TB, db *testenv.DB, opts ...Option) *TS {
 		o(&cfg)
 	}
 	logs := &LogBuffer{}
-	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	// Tests log every request (they scan logs for secrets); benchmarks log
+	// at production's level so they measure what production runs.
+	level := slog.LevelDebug
+	if _, bench := t.(*testing.B); bench {
+		level = slog.LevelInfo
+	}
+	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: level}))
 	ctx, cancel := context.WithCancel(context.Background())
 	srv, err := server.New(ctx, cfg, log)
 	if err != nil {

@@ -38,24 +38,22 @@ type rendered struct {
 // or else the one with the fewest requests left.
 func render(checks []check) rendered {
 	var out rendered
-	var pb, lb strings.Builder
+	var policy, rl []byte
 	bind := -1
 	for i, ch := range checks {
-		if i > 0 {
-			pb.WriteString(", ")
-			lb.WriteString(", ")
+		p := ch.policy
+		if p.item == "" {
+			p = p.rendered()
 		}
-		name := sfString(ch.policy.Name)
-		pb.WriteString(name)
-		pb.WriteString(";q=")
-		pb.WriteString(strconv.Itoa(ch.policy.Limit.Rate))
-		pb.WriteString(";w=")
-		pb.WriteString(strconv.Itoa(int(ch.policy.Limit.Period / time.Second)))
-		lb.WriteString(name)
-		lb.WriteString(";r=")
-		lb.WriteString(strconv.Itoa(remaining(ch.res)))
-		lb.WriteString(";t=")
-		lb.WriteString(strconv.Itoa(ceilSeconds(ch.res.ResetAfter)))
+		if i > 0 {
+			policy = append(policy, ", "...)
+			rl = append(rl, ", "...)
+		}
+		policy = append(policy, p.item...)
+		rl = append(append(rl, p.sfName...), ";r="...)
+		rl = strconv.AppendInt(rl, int64(remaining(ch.res)), 10)
+		rl = append(rl, ";t="...)
+		rl = strconv.AppendInt(rl, int64(ceilSeconds(ch.res.ResetAfter)), 10)
 		if bind < 0 || binds(ch.res, checks[bind].res) {
 			bind = i
 		}
@@ -64,11 +62,21 @@ func render(checks []check) rendered {
 			out.retryAfter = max(out.retryAfter, ceilSeconds(ch.res.RetryAfter), 1)
 		}
 	}
-	out.policy, out.rateLimit = pb.String(), lb.String()
+	out.rateLimit = string(rl)
+	if len(checks) == 1 {
+		out.policy = checks[0].policy.item // no copy for the usual single policy
+	}
+	if out.policy == "" {
+		out.policy = string(policy)
+	}
 	if bind >= 0 {
 		b := checks[bind]
+		limit := b.policy.limit
+		if limit == "" {
+			limit = strconv.Itoa(b.policy.Limit.Rate)
+		}
 		out.binding = b.policy
-		out.trio = [3]string{strconv.Itoa(b.policy.Limit.Rate), strconv.Itoa(remaining(b.res)), strconv.Itoa(ceilSeconds(b.res.ResetAfter))}
+		out.trio = [3]string{limit, strconv.Itoa(remaining(b.res)), strconv.Itoa(ceilSeconds(b.res.ResetAfter))}
 	}
 	return out
 }

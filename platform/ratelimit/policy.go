@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -69,7 +70,7 @@ func (d Defaults) policies() []Policy {
 	add := func(name, scope, per string, r config.RateSpec) {
 		if !r.Off() {
 			out = append(out, Policy{Name: name, Scope: scope, Role: AnyRole, Per: per, Default: true,
-				Limit: Limit{Rate: r.Rate, Period: r.Period, Burst: r.Burst}})
+				Limit: Limit{Rate: r.Rate, Period: r.Period, Burst: r.Burst}}.rendered())
 		}
 	}
 	add("default", ScopeAPI, PerKey, d.API)
@@ -87,6 +88,19 @@ type Policy struct {
 	Per     string
 	Default bool // a platform default, not a project rule
 	Limit   Limit
+
+	// Header text that never changes, rendered once when rules are
+	// compiled: the name as a structured-field string, its
+	// RateLimit-Policy item, and the limit as X-RateLimit-Limit.
+	sfName, item, limit string
+}
+
+// rendered fills in the policy's fixed header text.
+func (p Policy) rendered() Policy {
+	p.sfName = sfString(p.Name)
+	p.item = p.sfName + ";q=" + strconv.Itoa(p.Limit.Rate) + ";w=" + strconv.Itoa(int(p.Limit.Period/time.Second))
+	p.limit = strconv.Itoa(p.Limit.Rate)
+	return p
 }
 
 func (p Policy) matches(scope, role string) bool {
@@ -103,7 +117,7 @@ func compile(rules []Rule, d Defaults) *ruleSet {
 	rs := &ruleSet{defaults: d.policies()}
 	for _, r := range rules {
 		rs.rules = append(rs.rules, Policy{Name: policyName(r, rules), Scope: r.Scope, Role: r.Role, Per: r.Per,
-			Limit: Limit{Rate: r.Rate, Period: time.Duration(r.PeriodSeconds) * time.Second, Burst: r.Burst}})
+			Limit: Limit{Rate: r.Rate, Period: time.Duration(r.PeriodSeconds) * time.Second, Burst: r.Burst}}.rendered())
 	}
 	return rs
 }

@@ -115,7 +115,7 @@ func (s *Server) cors(c *fiber.Ctx) error {
 // role authenticated with the token's claims in request.jwt.claims (so
 // auth.uid() works in the project's RLS policies).
 func (s *Server) authenticate(c *fiber.Ctx) error {
-	if err := s.keyPrincipal(c); err != nil {
+	if err := s.keyCheck(c); err != nil {
 		return err
 	}
 	tok := bearerJWT(c)
@@ -148,7 +148,7 @@ func (s *Server) authenticate(c *fiber.Ctx) error {
 // user JWT in Authorization is the auth handlers' to judge (with GoTrue's
 // answers), so an expired one can still sign out.
 func (s *Server) authenticateKey(c *fiber.Ctx) error {
-	if err := s.keyPrincipal(c); err != nil {
+	if err := s.keyCheck(c); err != nil {
 		return err
 	}
 	return c.Next()
@@ -163,9 +163,9 @@ func bearerJWT(c *fiber.Ctx) string {
 	return ""
 }
 
-// keyPrincipal sets the principal the request's API key gives. The key is
+// keyCheck sets the principal the request's API key gives. The key is
 // the apikey header or, without one, a bearer token that is not a JWT.
-func (s *Server) keyPrincipal(c *fiber.Ctx) error {
+func (s *Server) keyCheck(c *fiber.Ctx) error {
 	p := projectOf(c)
 	key := c.Get("apikey")
 	bearer, hasBearer := strings.CutPrefix(c.Get(fiber.HeaderAuthorization), "Bearer ")
@@ -187,7 +187,6 @@ func (s *Server) keyPrincipal(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	role := k.Role
 	// A second, different bearer key takes precedence, as in Supabase
 	// (apikey=anon, Authorization=service key).
 	if hasBearer && bearer != "" && bearer != key {
@@ -198,15 +197,34 @@ func (s *Server) keyPrincipal(c *fiber.Ctx) error {
 		if err != nil {
 			return err
 		}
-		k, role = bk, bk.Role
+		k = bk
+	}
+	c.Locals(localPrincipal, s.keyPrincipal(p, k))
+	return nil
+}
+
+// keyRole identifies a cached key principal.
+type keyRole struct {
+	key     *store.APIKey
+	project *store.Project
+}
+
+// keyPrincipal returns the principal an API key gives in its project, made
+// once per loaded key and project. Shared principals are read-only.
+func (s *Server) keyPrincipal(p *store.Project, k *store.APIKey) *principal.Principal {
+	id := keyRole{k, p}
+	if pr, ok := s.keyPrincipals.Get(id); ok {
+		return pr
 	}
 	dbRole := p.Schema + "_anon"
-	if role == store.RoleServiceRole {
+	if k.Role == store.RoleServiceRole {
 		dbRole = p.Schema + "_owner"
 	}
-	c.Locals(localPrincipal, &principal.Principal{
-		Ref: p.Ref, Role: role, DBRole: dbRole, KeyID: k.ID.String(),
-		Claims: map[string]any{"role": role},
-	})
-	return nil
+	pr := &principal.Principal{
+		Ref: p.Ref, Role: k.Role, DBRole: dbRole, KeyID: k.ID.String(),
+		Claims: map[string]any{"role": k.Role},
+	}
+	pr.ClaimsText = pr.ClaimsJSON()
+	s.keyPrincipals.Add(id, pr)
+	return pr
 }

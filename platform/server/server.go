@@ -8,6 +8,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	lru "github.com/hashicorp/golang-lru/v2/expirable"
+	"github.com/plinth-dev/plinth/tenants/principal"
 	"log/slog"
 	"net"
 	"sync/atomic"
@@ -53,6 +55,10 @@ type Server struct {
 	usage    *usage.Counter
 	metrics  *metrics.Metrics
 	app      *fiber.App
+	// keyPrincipals holds the principal each cached API key gives: the
+	// registry hands out one *store.APIKey per key until it reloads it, and
+	// what the principal holds (project, role, key id) never changes.
+	keyPrincipals *lru.LRU[keyRole, *principal.Principal]
 
 	provisioner *provision.Provisioner
 	listening   atomic.Bool
@@ -79,6 +85,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	}
 	s := &Server{cfg: cfg, log: log, store: st, metrics: metrics.New()}
 	s.registry = registry.New(st, sealer, 10000, 5*time.Minute)
+	s.keyPrincipals = lru.NewLRU[keyRole, *principal.Principal](10000, nil, 5*time.Minute)
 	s.pools, err = pool.New(pool.Options{DatabaseURL: cfg.DatabaseURL, PerPool: cfg.TenantPoolMax, TotalConns: cfg.TotalConnsMax}, s.registry.Credentials)
 	if err != nil {
 		st.Close()

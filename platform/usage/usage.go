@@ -83,7 +83,8 @@ func (c *Counter) Record(ref string, status int) {
 	if p := c.pending[b]; p != nil {
 		p.add(d)
 	} else {
-		c.pending[b] = &d
+		nd := d // only a new entry escapes to the heap
+		c.pending[b] = &nd
 	}
 	c.mu.Unlock()
 }

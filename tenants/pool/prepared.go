@@ -30,52 +30,55 @@ const maxSeen = 4 * maxStatements
 
 const customKey = "plinth.statements"
 
-// statements is one connection's prepared statements, by SQL text. It lives
-// in the connection's custom data, so it goes when the connection does; a
-// connection serves one request at a time, so it needs no lock.
+// statements is one connection's prepared statements, by SQL text, with
+// their descriptions: a prepared statement then runs as Bind and Execute
+// alone, without asking the server to describe its result every time. It
+// lives in the connection's custom data, so it goes when the connection
+// does; a connection serves one request at a time, so it needs no lock.
 type statements struct {
-	names map[string]string
-	seen  map[string]struct{}
-	next  int
+	prepared map[string]*pgconn.StatementDescription
+	seen     map[string]struct{}
+	next     int
 }
 
 func statementsOf(pc *pgconn.PgConn) *statements {
 	d := pc.CustomData()
 	st, _ := d[customKey].(*statements)
 	if st == nil {
-		st = &statements{names: map[string]string{}, seen: map[string]struct{}{}}
+		st = &statements{prepared: map[string]*pgconn.StatementDescription{}, seen: map[string]struct{}{}}
 		d[customKey] = st
 	}
 	return st
 }
 
-// name returns the statement's name on this connection and whether it is
-// already prepared there. An empty name means: run it unnamed this time.
-func (st *statements) name(sql string) (string, bool) {
-	if n, ok := st.names[sql]; ok {
-		return n, true
+// lookup returns the statement's description when it is prepared on this
+// connection; otherwise the name to prepare it under now, or "" to run it
+// unnamed this time.
+func (st *statements) lookup(sql string) (*pgconn.StatementDescription, string) {
+	if sd, ok := st.prepared[sql]; ok {
+		return sd, ""
 	}
 	if _, ok := st.seen[sql]; !ok {
 		if len(st.seen) >= maxSeen {
 			clear(st.seen)
 		}
 		st.seen[sql] = struct{}{}
-		return "", false
+		return nil, ""
 	}
 	st.next++
-	return "plinth_" + strconv.Itoa(st.next), false
+	return nil, "plinth_" + strconv.Itoa(st.next)
 }
 
 // full says the connection must deallocate all before preparing more.
-func (st *statements) full() bool { return len(st.names) >= maxStatements }
+func (st *statements) full() bool { return len(st.prepared) >= maxStatements }
 
-func (st *statements) reset() { clear(st.names) }
+func (st *statements) reset() { clear(st.prepared) }
 
-func (st *statements) prepared(sql, name string) {
-	st.names[sql] = name
+func (st *statements) add(sql string, sd *pgconn.StatementDescription) {
+	st.prepared[sql] = sd
 	delete(st.seen, sql)
 }
 
 // forget drops what the connection knows after an error that leaves its
 // statements in doubt.
-func (st *statements) forget(sql string) { delete(st.names, sql) }
+func (st *statements) forget(sql string) { delete(st.prepared, sql) }

@@ -86,8 +86,8 @@ func queryRow(ctx context.Context, conn *pgx.Conn, s Session, sql string, args [
 	if reset {
 		st.reset()
 	}
-	setName, setReady := st.name(settings)
-	qName, qReady := st.name(sql)
+	setDesc, setName := st.lookup(settings)
+	qDesc, qName := st.lookup(sql)
 
 	pl := pc.StartPipeline(ctx)
 	if reset {
@@ -96,9 +96,9 @@ func queryRow(ctx context.Context, conn *pgx.Conn, s Session, sql string, args [
 	if s.Rollback {
 		pl.SendQueryParams("begin", nil, nil, nil, nil)
 	}
-	send(pl, setName, setReady, settings, s.values(), nil, nil)
+	send(pl, setDesc, setName, settings, s.values(), nil, nil)
 	// Parsed only now, with the project role in force.
-	send(pl, qName, qReady, sql, eqb.ParamValues, eqb.ParamFormats, eqb.ResultFormats)
+	send(pl, qDesc, qName, sql, eqb.ParamValues, eqb.ParamFormats, eqb.ResultFormats)
 	if s.Rollback {
 		pl.SendQueryParams("rollback", nil, nil, nil, nil)
 	}
@@ -119,7 +119,7 @@ func queryRow(ctx context.Context, conn *pgx.Conn, s Session, sql string, args [
 				return err
 			}
 		}
-		if setName != "" && !setReady {
+		if setName != "" {
 			if err := prepareResult(pl, st, settings, setName); err != nil {
 				return err
 			}
@@ -127,7 +127,7 @@ func queryRow(ctx context.Context, conn *pgx.Conn, s Session, sql string, args [
 		if err := skipResult(pl); err != nil {
 			return err
 		}
-		if qName != "" && !qReady {
+		if qName != "" {
 			if err := prepareResult(pl, st, sql, qName); err != nil {
 				return err
 			}
@@ -176,17 +176,18 @@ func queryRow(ctx context.Context, conn *pgx.Conn, s Session, sql string, args [
 	return out, nil
 }
 
-// send queues a statement: unnamed (name ""), prepared now, or prepared
-// before.
-func send(pl *pgconn.Pipeline, name string, ready bool, sql string, values [][]byte, formats, results []int16) {
-	if name == "" {
-		pl.SendQueryParams(sql, values, nil, formats, results)
-		return
-	}
-	if !ready {
+// send queues a statement: prepared before (sd), prepared now (name), or
+// unnamed.
+func send(pl *pgconn.Pipeline, sd *pgconn.StatementDescription, name, sql string, values [][]byte, formats, results []int16) {
+	switch {
+	case sd != nil:
+		pl.SendQueryStatement(sd, values, formats, results)
+	case name != "":
 		pl.SendPrepare(name, sql, nil)
+		pl.SendQueryPrepared(name, values, formats, results)
+	default:
+		pl.SendQueryParams(sql, values, nil, formats, results)
 	}
-	pl.SendQueryPrepared(name, values, formats, results)
 }
 
 // skipResult reads one statement's result and drops it.
@@ -209,10 +210,13 @@ func prepareResult(pl *pgconn.Pipeline, st *statements, sql, name string) error 
 	if err != nil {
 		return err
 	}
-	if _, ok := res.(*pgconn.StatementDescription); !ok {
+	sd, ok := res.(*pgconn.StatementDescription)
+	if !ok {
 		return fmt.Errorf("pipeline: expected a statement description, got %T", res)
 	}
-	st.prepared(sql, name)
+	// The pipeline's description does not carry the name it was sent under.
+	sd.Name, sd.SQL = name, sql
+	st.add(sql, sd)
 	return nil
 }
 

@@ -19,6 +19,8 @@ type Principal struct {
 	UserID string         // set for authenticated callers
 	KeyID  string         // the API key used
 	Claims map[string]any // what request.jwt.claims holds
+	// ClaimsText, when set, is Claims already rendered as JSON.
+	ClaimsText string
 }
 
 // Anonymous reports whether the caller is not signed in (for 401 vs 403).
@@ -26,6 +28,9 @@ func (p *Principal) Anonymous() bool { return p.Role == Anon }
 
 // ClaimsJSON renders the claims for request.jwt.claims.
 func (p *Principal) ClaimsJSON() string {
+	if p.ClaimsText != "" {
+		return p.ClaimsText
+	}
 	c := p.Claims
 	if c == nil {
 		c = map[string]any{"role": p.Role}

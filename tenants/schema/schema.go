@@ -122,14 +122,27 @@ type Querier interface {
 	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
 }
 
+// schemaRelations and schemaFunctions are the oids of $1's relations and
+// functions, found through pg_depend's index on the referenced object:
+// pg_class and pg_proc have no index on their namespace, and with thousands
+// of projects scanning them cost more than everything else a project's
+// first request does.
+const (
+	schemaOid       = `(select oid from pg_namespace where nspname = $1)`
+	schemaRelations = `(select d.objid from pg_depend d where d.refclassid = 'pg_namespace'::regclass and d.refobjid = ` + schemaOid +
+		` and d.refobjsubid = 0 and d.classid = 'pg_class'::regclass)`
+	schemaFunctions = `(select d.objid from pg_depend d where d.refclassid = 'pg_namespace'::regclass and d.refobjid = ` + schemaOid +
+		` and d.refobjsubid = 0 and d.classid = 'pg_proc'::regclass)`
+)
+
 const tablesSQL = `
 select c.relname,
        case c.relkind when 'r' then 'table' when 'p' then 'partitioned_table' when 'v' then 'view'
                       when 'm' then 'materialized_view' else 'foreign_table' end,
        c.relkind in ('r', 'p') or (c.relkind in ('v', 'f') and pg_relation_is_updatable(c.oid, false) & 8 = 8),
        coalesce(obj_description(c.oid, 'pg_class'), '')
-from pg_class c join pg_namespace n on n.oid = c.relnamespace
-where n.nspname = $1 and c.relkind in ('r', 'p', 'v', 'm', 'f')`
+from pg_class c
+where c.oid in ` + schemaRelations + ` and c.relkind in ('r', 'p', 'v', 'm', 'f')`
 
 const columnsSQL = `
 select c.relname, a.attname, a.attnum, format_type(a.atttypid, a.atttypmod),
@@ -140,12 +153,11 @@ select c.relname, a.attname, a.attnum, format_type(a.atttypid, a.atttypmod),
        coalesce(col_description(c.oid, a.attnum), '')
 from pg_attribute a
 join pg_class c on c.oid = a.attrelid
-join pg_namespace n on n.oid = c.relnamespace
 join pg_type t on t.oid = a.atttypid
 left join pg_type bt on t.typtype = 'd' and bt.oid = t.typbasetype
 left join pg_type et on et.oid = t.typelem and t.typcategory = 'A' and et.typtype = 'e'
 left join pg_attrdef d on d.adrelid = a.attrelid and d.adnum = a.attnum
-where n.nspname = $1 and c.relkind in ('r', 'p', 'v', 'm', 'f') and a.attnum > 0 and not a.attisdropped
+where c.oid in ` + schemaRelations + ` and c.relkind in ('r', 'p', 'v', 'm', 'f') and a.attnum > 0 and not a.attisdropped
 order by c.relname, a.attnum`
 
 const constraintsSQL = `
@@ -156,9 +168,8 @@ select con.conname, con.contype, c.relname,
        con.confdeltype::text, con.confupdtype::text
 from pg_constraint con
 join pg_class c on c.oid = con.conrelid
-join pg_namespace n on n.oid = c.relnamespace
-left join pg_class fc on fc.oid = con.confrelid and fc.relnamespace = n.oid
-where n.nspname = $1 and con.contype in ('p', 'f')
+left join pg_class fc on fc.oid = con.confrelid and fc.relnamespace = c.relnamespace
+where con.conrelid in ` + schemaRelations + ` and con.contype in ('p', 'f')
 order by con.conname`
 
 const indexesSQL = `
@@ -168,10 +179,9 @@ select c.relname, i.relname, ix.indisunique, ix.indisprimary, am.amname,
 from pg_index ix
 join pg_class i on i.oid = ix.indexrelid
 join pg_class c on c.oid = ix.indrelid
-join pg_namespace n on n.oid = c.relnamespace
 join pg_am am on am.oid = i.relam
 left join pg_constraint con on con.conindid = ix.indexrelid and con.conrelid = ix.indrelid and con.contype in ('p', 'u', 'x')
-where n.nspname = $1
+where ix.indrelid in ` + schemaRelations + `
 order by c.relname, i.relname`
 
 // fkActions spells pg_constraint's confdeltype/confupdtype letters.
@@ -183,10 +193,10 @@ select p.proname, coalesce(p.proargnames, '{}'), array(select format_type(t, nul
        coalesce(p.proargmodes::text[], '{}'),
        array(select format_type(t, null) from unnest(coalesce(p.proallargtypes, p.proargtypes::oid[])) t),
        coalesce(rc.relname, ''), p.prorettype = 'record'::regtype
-from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+from pg_proc p
 left join pg_type rt on rt.oid = p.prorettype
-left join pg_class rc on rc.oid = rt.typrelid and rc.relnamespace = n.oid
-where n.nspname = $1 and p.prokind = 'f'
+left join pg_class rc on rc.oid = rt.typrelid and rc.relnamespace = p.pronamespace
+where p.oid in ` + schemaFunctions + ` and p.prokind = 'f'
 order by p.proname, p.oid`
 
 // Load reads a schema's catalog.
