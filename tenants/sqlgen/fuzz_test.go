@@ -1,6 +1,7 @@
 package sqlgen
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -71,6 +72,43 @@ func FuzzWriteBody(f *testing.F) {
 		// not appear in the SQL text.
 		if len(body) > 40 && strings.Contains(st.SQL, string(body)) {
 			t.Fatalf("body spliced into SQL: %s", st.SQL)
+		}
+	})
+}
+
+// FuzzPayload holds the body walker to encoding/json: a body it accepts is
+// valid JSON, and its keys are the ones encoding/json finds. (It refuses
+// invalid UTF-8, which encoding/json would pass on as U+FFFD and Postgres
+// would then refuse.)
+func FuzzPayload(f *testing.F) {
+	for _, seed := range []string{`{"a":1,"b":"x"}`, `[{"a":1},{"a":2}]`, `{"a":1,"a":2}`, `{"k\"ey":[1,{"x":"]"}]}`,
+		`[]`, `{}`, `[1]`, `{"a":`, `{"a":"\u00e9"}`, "{\"a\":\"\xff\"}", `  {"a" : null}  `, `{"a":1}{"b":2}`} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		p, err := parsePayload(body, nil)
+		if err != nil {
+			return
+		}
+		if !json.Valid(body) {
+			t.Fatalf("accepted invalid JSON %q", body)
+		}
+		var rows []map[string]json.RawMessage
+		if err := json.Unmarshal(p.raw, &rows); err != nil {
+			t.Fatalf("raw %q is not an array of objects: %v", p.raw, err)
+		}
+		if len(rows) != len(p.rows) {
+			t.Fatalf("%d rows, encoding/json finds %d", len(p.rows), len(rows))
+		}
+		for i, r := range rows {
+			if len(r) != len(p.rows[i]) {
+				t.Fatalf("row %d keys %q, encoding/json finds %d", i, p.rows[i], len(r))
+			}
+			for _, k := range p.rows[i] {
+				if _, ok := r[k]; !ok {
+					t.Fatalf("row %d key %q unknown to encoding/json (%v)", i, k, r)
+				}
+			}
 		}
 	})
 }

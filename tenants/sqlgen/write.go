@@ -6,6 +6,9 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"unicode/utf8"
+
+	"github.com/tidwall/gjson"
 
 	"github.com/plinth-dev/plinth/platform/apierror"
 	"github.com/plinth-dev/plinth/tenants/query"
@@ -14,47 +17,56 @@ import (
 
 // payload is a parsed JSON request body: one or more objects.
 type payload struct {
-	raw   []byte // always a JSON array of objects
-	rows  []map[string]json.RawMessage
+	raw   []byte     // always a JSON array of objects
+	rows  [][]string // each object's keys, in the order written
 	array bool
-	keys  []string // keys of the first object, in the order written
+	keys  []string // keys of the first object
 }
+
+// maxJSONDepth is encoding/json's nesting limit, kept for request bodies.
+const maxJSONDepth = 10000
 
 // parsePayload checks that body is an object or an array of objects. Keys
 // must be the same in every object unless columns= says which to use, as
-// in PostgREST.
+// in PostgREST. Postgres reads the values; Go only needs the keys, so the
+// body is validated and walked without decoding it into Go values.
 func parsePayload(body []byte, columns []string) (*payload, error) {
 	trimmed := bytes.TrimSpace(body)
 	if len(trimmed) == 0 {
 		return nil, errInvalidBody("")
 	}
+	if !utf8.Valid(trimmed) {
+		// Postgres would refuse it too; encoding/json would have let it
+		// through as U+FFFD.
+		return nil, errInvalidBody("the body is not valid UTF-8")
+	}
+	if jsonDepth(trimmed) > maxJSONDepth || !gjson.ValidBytes(trimmed) {
+		return nil, errInvalidBody(invalidJSONDetail(trimmed))
+	}
 	p := &payload{}
-	switch trimmed[0] {
-	case '{':
-		var row map[string]json.RawMessage
-		if err := json.Unmarshal(trimmed, &row); err != nil {
-			return nil, errInvalidBody(jsonError(err))
-		}
-		p.rows = []map[string]json.RawMessage{row}
-		p.raw = append(append([]byte{'['}, trimmed...), ']')
-	case '[':
-		if err := json.Unmarshal(trimmed, &p.rows); err != nil {
-			return nil, errInvalidBody(jsonError(err))
-		}
-		for _, r := range p.rows {
-			if r == nil {
-				return nil, errInvalidBody("every element of the array must be an object")
+	switch v := gjson.ParseBytes(trimmed); {
+	case v.IsObject():
+		p.rows = [][]string{keysOf(v)}
+		p.raw = make([]byte, 0, len(trimmed)+2)
+		p.raw = append(append(append(p.raw, '['), trimmed...), ']')
+	case v.IsArray():
+		objects := true
+		v.ForEach(func(_, el gjson.Result) bool {
+			objects = el.IsObject()
+			if objects {
+				p.rows = append(p.rows, keysOf(el))
 			}
+			return objects
+		})
+		if !objects {
+			return nil, errInvalidBody("every element of the array must be an object")
 		}
 		p.raw, p.array = trimmed, true
 	default:
-		if !json.Valid(trimmed) {
-			return nil, errInvalidBody("")
-		}
 		return nil, errInvalidBody("the body must be a JSON object or an array of objects")
 	}
 	if len(p.rows) > 0 {
-		p.keys = objectKeys(trimmed, p.array)
+		p.keys = p.rows[0]
 	}
 	if columns == nil && len(p.rows) > 1 {
 		for _, r := range p.rows[1:] {
@@ -66,17 +78,66 @@ func parsePayload(body []byte, columns []string) (*payload, error) {
 	return p, nil
 }
 
+// keysOf returns an object's keys in the order written, once each.
+func keysOf(obj gjson.Result) []string {
+	var keys []string
+	obj.ForEach(func(k, _ gjson.Result) bool {
+		if !slices.Contains(keys, k.Str) {
+			keys = append(keys, k.Str)
+		}
+		return true
+	})
+	return keys
+}
+
+// jsonDepth is the deepest nesting of arrays and objects in a JSON text
+// (strings skipped), so absurdly deep bodies stop here as they did with
+// encoding/json.
+func jsonDepth(b []byte) int {
+	depth, deepest, inString := 0, 0, false
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		switch {
+		case inString:
+			if c == '\\' {
+				i++
+			} else if c == '"' {
+				inString = false
+			}
+		case c == '"':
+			inString = true
+		case c == '[' || c == '{':
+			depth++
+			deepest = max(deepest, depth)
+		case c == ']' || c == '}':
+			depth--
+		}
+	}
+	return deepest
+}
+
+// invalidJSONDetail says what is wrong with an invalid body, in
+// encoding/json's words (only on this error path).
+func invalidJSONDetail(b []byte) string {
+	var v any
+	if err := json.Unmarshal(b, &v); err != nil {
+		return jsonError(err)
+	}
+	return ""
+}
+
 // jsonError shortens encoding/json's messages to what a client can use.
 func jsonError(err error) string {
 	return strings.TrimPrefix(err.Error(), "json: ")
 }
 
-func sameKeys(a, b map[string]json.RawMessage) bool {
+// sameKeys reports whether two objects have the same keys in any order.
+func sameKeys(a, b []string) bool {
 	if len(a) != len(b) {
 		return false
 	}
-	for k := range a {
-		if _, ok := b[k]; !ok {
+	for _, k := range a {
+		if !slices.Contains(b, k) {
 			return false
 		}
 	}
@@ -254,7 +315,7 @@ func (m *mutation) insertSelect(p *payload, cols []*schema.Column, where string)
 func (m *mutation) missingSome(p *payload, cols []*schema.Column) bool {
 	for _, r := range p.rows {
 		for _, c := range cols {
-			if _, ok := r[c.Name]; !ok {
+			if !slices.Contains(r, c.Name) {
 				return true
 			}
 		}

@@ -4,13 +4,10 @@
 package authjs_test
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"os"
-	"os/exec"
 	"testing"
-	"time"
 
 	"github.com/plinth-dev/plinth/internal/testenv"
 	"github.com/plinth-dev/plinth/internal/testserver"
@@ -35,13 +32,6 @@ create policy notes_update on notes for update to authenticated using (owner = a
 create policy notes_delete on notes for delete to authenticated using (owner = auth.uid());`
 
 func TestSupabaseJSAuth(t *testing.T) {
-	node, err := exec.LookPath("node")
-	if err != nil {
-		t.Skip("node is not installed")
-	}
-	if _, err := os.Stat("node_modules/@supabase/supabase-js/package.json"); err != nil {
-		t.Fatal("@supabase/supabase-js is not installed here: run `sh scripts/deps.sh` (npm ci in tests/auth-js)")
-	}
 	// The JS test signs in more often than a person would.
 	ts := testserver.Start(t, func(c *config.Config) {
 		c.RateLimitSignin, c.RateLimitRefresh = config.RateSpec{}, config.RateSpec{}
@@ -53,22 +43,15 @@ func TestSupabaseJSAuth(t *testing.T) {
 	}); res.Status != http.StatusOK {
 		t.Fatalf("rules: %d %s", res.Status, res.Body)
 	}
-
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, node, "--test", "--test-reporter=spec", "auth.test.js")
-	cmd.Env = append(os.Environ(),
-		"PLINTH_PROJECT_URL="+ts.URL+"/p/"+p.Ref,
-		"PLINTH_REF="+p.Ref,
-		"PLINTH_ANON_KEY="+p.AnonKey,
-		"PLINTH_SERVICE_KEY="+p.ServiceKey,
-		"PLINTH_ADMIN_URL="+ts.URL,
-		"PLINTH_ADMIN_TOKEN="+testserver.AdminToken,
-		"NO_COLOR=1",
-	)
-	out, err := cmd.CombinedOutput()
-	t.Logf("node --test:\n%s", out)
-	if err != nil {
-		t.Fatalf("supabase-js auth test failed: %v", err)
-	}
+	testenv.NodeTest{
+		Dir: ".", Files: []string{"auth.test.js"}, Module: "@supabase/supabase-js",
+		Env: []string{
+			"PLINTH_PROJECT_URL=" + ts.URL + "/p/" + p.Ref,
+			"PLINTH_REF=" + p.Ref,
+			"PLINTH_ANON_KEY=" + p.AnonKey,
+			"PLINTH_SERVICE_KEY=" + p.ServiceKey,
+			"PLINTH_ADMIN_URL=" + ts.URL,
+			"PLINTH_ADMIN_TOKEN=" + testserver.AdminToken,
+		},
+	}.Run(t)
 }
