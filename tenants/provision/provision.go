@@ -8,7 +8,6 @@ package provision
 import (
 	"context"
 	"fmt"
-	"regexp"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -17,10 +16,25 @@ import (
 	"github.com/plinth-dev/plinth/platform/store"
 )
 
-var refPattern = regexp.MustCompile(`^[a-z][a-z0-9-]{1,38}[a-z0-9]$`)
-
-// ValidRef reports whether ref is a valid project ref (DESIGN.md §3).
-func ValidRef(ref string) bool { return refPattern.MatchString(ref) }
+// ValidRef reports whether ref is a valid project ref (DESIGN.md §3):
+// ^[a-z][a-z0-9-]{1,38}[a-z0-9]$, checked by hand because every project
+// request checks it.
+func ValidRef(ref string) bool {
+	if len(ref) < 3 || len(ref) > 40 {
+		return false
+	}
+	for i := 0; i < len(ref); i++ {
+		c := ref[i]
+		lower, digit := c >= 'a' && c <= 'z', c >= '0' && c <= '9'
+		switch {
+		case i == 0 && !lower,
+			i == len(ref)-1 && !lower && !digit,
+			!lower && !digit && c != '-':
+			return false
+		}
+	}
+	return true
+}
 
 // Names are a project's Postgres identifiers.
 type Names struct {
