@@ -49,7 +49,8 @@ test-long: deps
 ## fuzz: run each fuzz target for FUZZTIME executions (`make test` runs 30000);
 ## a target is "package:FuzzName"
 FUZZ_TARGETS ?= ./tenants/query/:FuzzParse ./tenants/schema/:FuzzParseDefault \
-	./tenants/sqlgen/:FuzzWriteBody ./tenants/sqlgen/:FuzzPayload ./platform/authz/:FuzzRuleCondition ./tenants/auth/:FuzzAuthInput
+	./tenants/sqlgen/:FuzzWriteBody ./tenants/sqlgen/:FuzzPayload ./tenants/provision/:FuzzValidRef \
+	./platform/authz/:FuzzRuleCondition ./tenants/auth/:FuzzAuthInput
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \
 		pkg=$${t%%:*}; name=$${t##*:}; \

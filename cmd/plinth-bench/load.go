@@ -27,6 +27,9 @@ type Result struct {
 	CPUPerReq float64 `json:"cpu_us_per_req,omitempty"`
 	// The bench process's part of it (load generator, floors, Plinth).
 	SelfPerReq float64 `json:"self_us_per_req,omitempty"`
+	// RedisCalls is how many rate-limit calls reached Redis while Plinth
+	// served this scenario (warm-up and every round).
+	RedisCalls int64 `json:"redis_calls,omitempty"`
 }
 
 // op performs one request; worker is the caller's index, i its iteration.

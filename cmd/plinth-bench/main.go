@@ -220,6 +220,27 @@ func (e *env) adminCall(ctx context.Context, method, path string, body any, out 
 	return res.StatusCode, nil
 }
 
+// redisCalls reads the server's count of rate-limiter calls to Redis.
+func (e *env) redisCalls(ctx context.Context) int64 {
+	req, err := http.NewRequestWithContext(ctx, "GET", e.baseURL+"/metrics", nil)
+	if err != nil {
+		return 0
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "plinth_ratelimit_redis_calls_total "); ok {
+			f, _ := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			return int64(f)
+		}
+	}
+	return 0
+}
+
 type project struct {
 	Ref     string            `json:"ref"`
 	Schema  string            `json:"schema"`
@@ -277,6 +298,7 @@ func bench(ctx context.Context, o options, stdout io.Writer) error {
 	defer stopTx()
 
 	report := Report{Machine: machine(), Features: features, Started: time.Now().UTC()}
+	lastCalls := e.redisCalls(ctx)
 	for _, conc := range o.concurrency {
 		client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: conc * 2, MaxConnsPerHost: conc * 2}, Timeout: 30 * time.Second}
 		headers := map[string]string{"apikey": key}
@@ -320,6 +342,11 @@ func bench(ctx context.Context, o options, stdout io.Writer) error {
 			var results []Result
 			for ti, t := range targets {
 				results = append(results, summarize(s.Name, t.name, conc, samples[ti], elapsed[ti], s.Rows))
+				if t.name == "plinth" {
+					calls := e.redisCalls(ctx)
+					results[ti].RedisCalls = calls - lastCalls
+					lastCalls = calls
+				}
 			}
 			if o.targets == nil {
 				for i := range results {

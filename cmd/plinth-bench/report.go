@@ -36,6 +36,11 @@ func printResults(w io.Writer, rs []Result) {
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%.0f\t%s\t%.2f\t%.2f\t%d\t%.2f\t%.2f\t%.0f%%\t%.0f\t%.0f\t\n", r.Scenario, r.Target, r.Concurrency, r.RPS, rows, r.P50ms, r.P99ms, r.Errors, r.VsDB, r.VsHTTP, r.CPUBusy*100, r.CPUPerReq, r.SelfPerReq)
 	}
 	tw.Flush()
+	for _, r := range rs {
+		if r.Target == "plinth" && r.RedisCalls > 0 {
+			fmt.Fprintf(w, "  %s: %d rate-limit calls reached Redis (%.0f requests each)\n", r.Scenario, r.RedisCalls, float64(r.Requests)/float64(r.RedisCalls))
+		}
+	}
 }
 
 func (rep *Report) write(stdout io.Writer, o options) error {
