@@ -65,6 +65,7 @@ fuzz-short:
 ## bench: micro-benchmarks, then a short plinth-bench run against the floors
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./tenants/query/ ./tenants/sqlgen/ ./platform/authz/ ./platform/ratelimit/
+	$(GO) test -run '^$$' -bench DataAPI -benchmem ./platform/server/
 	$(GO) run ./cmd/plinth-bench --duration 2s --rounds 2 --concurrency 16 --json bench.json --svg bench.svg
 
 clean:
