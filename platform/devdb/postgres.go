@@ -212,7 +212,16 @@ func (p *Postgres) initdb(ctx context.Context) error {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("devdb: initdb %s: %w\n%s", p.dataDir, err, strings.TrimSpace(string(out)))
 	}
-	return nil
+	// The superuser keeps trust (tools and tests connect as postgres without
+	// a password); every other role signs in with its password, as in
+	// production, so a wrong tenant or control password fails here too.
+	hba := "local all all trust\n" +
+		"host all postgres 127.0.0.1/32 trust\n" +
+		"host all all 127.0.0.1/32 scram-sha-256\n"
+	if err := os.WriteFile(filepath.Join(p.dataDir, "pg_hba.conf"), []byte(hba), 0o600); err != nil {
+		return fmt.Errorf("devdb: %w", err)
+	}
+	return giveTo(p.acct, filepath.Join(p.dataDir, "pg_hba.conf"))
 }
 
 func (p *Postgres) checkExisting(ctx context.Context, dataMajor string) error {

@@ -344,6 +344,25 @@ func (s *Server) invalidate(ref string) {
 	s.auth.Keys().Invalidate(ref)
 	s.rules.Forget(ref) // a dropped and re-created project starts deny-all
 	s.limiter.Invalidate(ref)
+	if s.pools.Has(ref) {
+		go s.recheckPool(ref)
+	}
+}
+
+// recheckPool closes this instance's pool of a project that another
+// instance deleted, or deleted and re-created with a new login: the drop
+// terminated its connections, and new ones need the new credentials.
+// (NOTIFY handlers must not block, hence a goroutine.)
+func (s *Server) recheckPool(ref string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	creds, err := s.registry.Credentials(ctx, ref)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		s.pools.Drop(ref)
+	case err == nil:
+		s.pools.DropIfChanged(ref, creds)
+	}
 }
 
 // WaitListening blocks until the server accepts connections or d passes.

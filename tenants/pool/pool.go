@@ -39,8 +39,9 @@ type Manager struct {
 }
 
 type entry struct {
-	ref  string
-	pool *pgxpool.Pool
+	ref   string
+	pool  *pgxpool.Pool
+	creds Credentials // what its connections sign in with
 }
 
 // Options configure a Manager.
@@ -100,7 +101,7 @@ func (m *Manager) Get(ctx context.Context, ref string) (*pgxpool.Pool, error) {
 	for m.lru.Len() >= m.maxPools {
 		m.evictLocked(m.lru.Back())
 	}
-	m.pools[ref] = m.lru.PushFront(&entry{ref: ref, pool: p})
+	m.pools[ref] = m.lru.PushFront(&entry{ref: ref, pool: p, creds: creds})
 	return p, nil
 }
 
@@ -136,6 +137,26 @@ func (m *Manager) evictLocked(el *list.Element) {
 	delete(m.pools, e.ref)
 	// Close waits for borrowed connections; never block the caller on it.
 	go e.pool.Close()
+}
+
+// Has reports whether ref has an open pool here.
+func (m *Manager) Has(ref string) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	_, ok := m.pools[ref]
+	return ok
+}
+
+// DropIfChanged closes ref's pool unless its connections sign in with c: a
+// project deleted and re-created under the same ref (through another
+// instance) has a new login password, and the old pool could never connect
+// again.
+func (m *Manager) DropIfChanged(ref string, c Credentials) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if el, ok := m.pools[ref]; ok && el.Value.(*entry).creds != c {
+		m.evictLocked(el)
+	}
 }
 
 // Drop closes a project's pool (project deleted, credentials changed).

@@ -243,6 +243,7 @@ func TestMultiInstance(t *testing.T) {
 	t.Run("global rate limit", func(t *testing.T) { testRateLimit(t, c, m) })
 	t.Run("schema and rules propagate", func(t *testing.T) { testSchemaAndRules(t, c, m) })
 	t.Run("revoked key", func(t *testing.T) { testRevokedKey(t, c, m) })
+	t.Run("project deleted and re-created", func(t *testing.T) { testRecreatedProject(t, c, m) })
 	// Last: it stops an instance.
 	t.Run("graceful stop under writes", func(t *testing.T) { testGracefulStop(t, c) })
 }
@@ -387,6 +388,27 @@ func testRevokedKey(t *testing.T, c *cluster, m *measurements) {
 	for _, i := range all {
 		c.must(t, http.StatusOK, i, "GET", "/p/"+p.ref+"/rest/v1/notes", p.service, nil)
 	}
+}
+
+// A project deleted and re-created under the same ref through instance 1
+// is served by instances 2 and 3 too: their pools of the old project (its
+// login role dropped, its connections terminated) give way to the new
+// project's credentials.
+func testRecreatedProject(t *testing.T, c *cluster, m *measurements) {
+	p := c.createProject(t, "phoenix")
+	c.sql(t, 0, p.ref, "create table notes (id int primary key); insert into notes values (1)")
+	all := []int{0, 1, 2}
+	for _, i := range all {
+		c.must(t, http.StatusOK, i, "GET", "/p/"+p.ref+"/rest/v1/notes", p.service, nil)
+	}
+	c.must(t, http.StatusNoContent, 0, "DELETE", "/admin/v1/projects/"+p.ref, "", nil)
+	p = c.createProject(t, "phoenix")
+	c.sql(t, 0, p.ref, "create table notes (id int primary key); insert into notes values (2)")
+	since := time.Now()
+	took := c.waitUntil(since, all, func(r reply) bool {
+		return r.err == nil && r.status == http.StatusOK && string(r.body) == `[{"id":2}]`
+	}, func(i int) reply { return c.do(i, "GET", "/p/"+p.ref+"/rest/v1/notes", p.service, nil, nil) })
+	m.check(t, "re-created project", all, took)
 }
 
 // write is one insert attempt of the writer.
