@@ -24,11 +24,10 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
-	lru "github.com/hashicorp/golang-lru/v2/expirable"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
-	"golang.org/x/sync/singleflight"
 
+	"github.com/plinth-dev/plinth/internal/loadcache"
 	"github.com/plinth-dev/plinth/platform/apierror"
 	"github.com/plinth-dev/plinth/platform/metrics"
 	"github.com/plinth-dev/plinth/platform/store"
@@ -79,9 +78,7 @@ type Limiter struct {
 	backend  Backend
 	global   bool
 	brk      breaker
-	cache    *lru.LRU[string, *ruleSet]
-	gen      atomic.Uint64 // bumped by invalidation, so a load racing it is not cached
-	loads    singleflight.Group
+	ruleSets *loadcache.Cache[*ruleSet]
 	fallback *ruleSet // the defaults alone, when rules cannot be loaded
 
 	failures *prometheus.CounterVec
@@ -102,11 +99,19 @@ func New(o Options) *Limiter {
 		o:        o,
 		backend:  o.Backend,
 		brk:      breaker{cooldown: o.Cooldown},
-		cache:    lru.NewLRU[string, *ruleSet](10000, nil, 5*time.Minute),
 		fallback: compile(nil, o.Defaults),
 		failLog:  logLimiter{every: 10 * time.Second},
 		rulesLog: logLimiter{every: 10 * time.Second},
 	}
+	// NOTIFY drops a project's entry on every change; the TTL bounds how
+	// long a lost notification could matter.
+	l.ruleSets = loadcache.New(10000, 5*time.Minute, func(ctx context.Context, ref string) (*ruleSet, error) {
+		rules, err := l.o.Rules(ctx, ref)
+		if err != nil {
+			return nil, err
+		}
+		return compile(rules, l.o.Defaults), nil
+	})
 	switch {
 	case l.backend != nil:
 	case o.Redis != nil:
@@ -157,34 +162,13 @@ func (l *Limiter) Auth() fiber.Handler {
 
 // Invalidate drops a project's cached rules (its rules or the project
 // changed).
-func (l *Limiter) Invalidate(ref string) {
-	l.gen.Add(1)
-	l.loads.Forget(ref)
-	l.cache.Remove(ref)
-}
+func (l *Limiter) Invalidate(ref string) { l.ruleSets.Invalidate(ref) }
 
 // Purge drops every cached rule set (after the NOTIFY connection was lost).
-func (l *Limiter) Purge() {
-	l.gen.Add(1)
-	l.cache.Purge()
-}
+func (l *Limiter) Purge() { l.ruleSets.Purge() }
 
 func (l *Limiter) rules(ctx context.Context, ref string) *ruleSet {
-	if rs, ok := l.cache.Get(ref); ok {
-		return rs
-	}
-	v, err, _ := l.loads.Do(ref, func() (any, error) {
-		gen := l.gen.Load()
-		rules, err := l.o.Rules(ctx, ref)
-		if err != nil {
-			return nil, err
-		}
-		rs := compile(rules, l.o.Defaults)
-		if l.gen.Load() == gen {
-			l.cache.Add(ref, rs)
-		}
-		return rs, nil
-	})
+	rs, err := l.ruleSets.Get(ctx, ref)
 	if err != nil {
 		// Keep limiting with the platform defaults; the request itself will
 		// meet the same database trouble and report it.
@@ -193,7 +177,7 @@ func (l *Limiter) rules(ctx context.Context, ref string) *ruleSet {
 		}
 		return l.fallback
 	}
-	return v.(*ruleSet)
+	return rs
 }
 
 // CodeAuthRateLimited is GoTrue's code for a 429, which auth-js knows; the
