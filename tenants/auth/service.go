@@ -267,6 +267,10 @@ func (s *Service) issue(ctx context.Context, p *store.Project, u *User, sid uuid
 // project's refresh_reuse_seconds (two tabs refreshing at once) gets a new
 // child too; later, the reuse is treated as theft and the whole session
 // (every token of its family) is revoked.
+// revokedTokenKeep is how long a rotated refresh token is kept for replay
+// detection.
+const revokedTokenKeep = 24 * time.Hour
+
 func (s *Service) Refresh(ctx context.Context, p *store.Project, token, userAgent string) (*Session, error) {
 	if token == "" {
 		return nil, apierror.New(http.StatusBadRequest, CodeValidationFailed, "refresh_token required")
@@ -304,6 +308,15 @@ func (s *Service) Refresh(ctx context.Context, p *store.Project, token, userAgen
 		}
 		next := NewRefreshToken()
 		if _, err := tx.Exec(ctx, `insert into `+t.refreshTokens+` (token_hash, session_id, parent_id) values ($1, $2, $3)`, HashRefreshToken(next), sid, id); err != nil {
+			return err
+		}
+		// Rotated tokens are kept to catch a stolen one being replayed, but
+		// not forever: an app refreshing hourly would otherwise add 8,760 rows
+		// a year per session. Past revokedTokenKeep a replay finds no token
+		// (refresh_token_not_found) rather than ending the session, as GoTrue's
+		// cleanup does.
+		if _, err := tx.Exec(ctx, `delete from `+t.refreshTokens+` where session_id = $1 and revoked and updated_at < now() - make_interval(secs => $2)`,
+			sid, revokedTokenKeep.Seconds()); err != nil {
 			return err
 		}
 		if _, err := tx.Exec(ctx, `update `+t.sessions+` set refreshed_at = now(), updated_at = now(), user_agent = coalesce($2, user_agent) where id = $1`, sid, nullIfEmpty(userAgent)); err != nil {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/plinth-dev/plinth/internal/testserver"
 	"github.com/plinth-dev/plinth/platform/config"
+	"github.com/plinth-dev/plinth/tenants/auth"
 )
 
 // TestRefreshRotation: a refresh token works once and is replaced; reused
@@ -77,6 +78,33 @@ func TestRefreshRotation(t *testing.T) {
 			t.Fatalf("exp %d, expires_at %d", exp, s.ExpiresAt)
 		}
 	})
+}
+
+// TestRevokedRefreshTokensExpire: a refresh deletes its session's tokens
+// revoked more than a day ago (kept until then to catch replays).
+func TestRevokedRefreshTokensExpire(t *testing.T) {
+	t.Parallel()
+	ts := start(t)
+	c := newClient(t, ts, "prune")
+	s0 := c.signUp(t, "p@example.com", "prune-me-1")
+	s1 := decodeSession(t, c.refresh(t, s0.RefreshToken))
+	s2 := decodeSession(t, c.refresh(t, s1.RefreshToken))
+	table := "auth_" + superQuery[string](t, ts, `select schema_name from plinth.projects where ref = 'prune'`) + ".refresh_tokens"
+	count := func() int64 { return superQuery[int64](t, ts, `select count(*) from `+table) }
+	if n := count(); n != 3 {
+		t.Fatalf("%d tokens after two refreshes, want 3", n)
+	}
+	// s0 was revoked two days ago, s1 just now.
+	superQuery[int64](t, ts, `with u as (update `+table+` set updated_at = now() - interval '2 days' where token_hash = $1 returning 1) select count(*) from u`, auth.HashRefreshToken(s0.RefreshToken))
+	decodeSession(t, c.refresh(t, s2.RefreshToken))
+	if n := count(); n != 3 {
+		t.Fatalf("%d tokens after the third refresh, want 3 (s0 pruned, s1 and s2 revoked, s3 live)", n)
+	}
+	// The pruned token is simply unknown now; the recent one still counts
+	// as a replay.
+	patchAuth(t, ts, "prune", map[string]any{"refresh_reuse_seconds": 0})
+	authError(t, c.refresh(t, s0.RefreshToken), 400, "refresh_token_not_found")
+	authError(t, c.refresh(t, s1.RefreshToken), 400, "refresh_token_already_used")
 }
 
 // TestLogoutScopes: local ends this session, others every other one,
