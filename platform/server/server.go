@@ -8,12 +8,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	lru "github.com/hashicorp/golang-lru/v2/expirable"
-	"github.com/plinth-dev/plinth/tenants/principal"
 	"log/slog"
 	"net"
 	"sync/atomic"
 	"time"
+
+	lru "github.com/hashicorp/golang-lru/v2/expirable"
+	"github.com/jackc/pgx/v5"
+	"github.com/plinth-dev/plinth/tenants/principal"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/adaptor"
@@ -205,6 +207,13 @@ func (s *Server) routes() *fiber.App {
 		MaxRows: s.cfg.MaxRows, StatementTimeout: s.cfg.StatementTimeout, PublicURL: s.cfg.PublicURL,
 		// The caller's access rules (DESIGN §7.2); nil for service_role.
 		Access: func(c *fiber.Ctx) (sqlgen.Access, error) { return s.rules.Access(c.UserContext(), principalOf(c)) },
+		Timezones: restapi.NewTimezones(func(ctx context.Context) ([]string, error) {
+			rows, err := s.store.Pool.Query(ctx, `select name from pg_timezone_names`)
+			if err != nil {
+				return nil, err
+			}
+			return pgx.CollectRows(rows, pgx.RowTo[string])
+		}),
 	})
 	data.Register(rest)
 	auth.NewHandler(auth.Deps{

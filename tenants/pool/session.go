@@ -24,17 +24,32 @@ type Session struct {
 	// Rollback runs the query in a transaction that is rolled back
 	// afterwards (Prefer: tx=rollback).
 	Rollback bool
+	// Timezone, when set, is the transaction's TimeZone (Prefer:
+	// timezone), already checked against pg_timezone_names.
+	Timezone string
 }
 
 const settingsSQL = `select set_config('role', $1, true), set_config('request.jwt.claims', $2, true), set_config('statement_timeout', $3, true)`
 
 // Read-only can be switched on at any point of a transaction (only going
-// back to read-write is restricted), so it joins the settings statement.
-const settingsReadOnlySQL = settingsSQL + `, set_config('transaction_read_only', 'on', true)`
+// back to read-write is restricted), so it joins the settings statement, as
+// does a timezone.
+const (
+	readOnlySQL  = `, set_config('transaction_read_only', 'on', true)`
+	timezoneSQL  = `, set_config('timezone', $4, true)`
+	settingsRO   = settingsSQL + readOnlySQL
+	settingsTZ   = settingsSQL + timezoneSQL
+	settingsROTZ = settingsSQL + readOnlySQL + timezoneSQL
+)
 
 func (s Session) settings() string {
-	if s.ReadOnly {
-		return settingsReadOnlySQL
+	switch {
+	case s.ReadOnly && s.Timezone != "":
+		return settingsROTZ
+	case s.ReadOnly:
+		return settingsRO
+	case s.Timezone != "":
+		return settingsTZ
 	}
 	return settingsSQL
 }
@@ -45,7 +60,11 @@ func (s Session) values() [][]byte {
 	if claims == "" {
 		claims = "{}"
 	}
-	return [][]byte{[]byte(s.Role), []byte(claims), strconv.AppendInt(nil, s.StatementTimeout.Milliseconds(), 10)}
+	v := [][]byte{[]byte(s.Role), []byte(claims), strconv.AppendInt(nil, s.StatementTimeout.Milliseconds(), 10)}
+	if s.Timezone != "" {
+		v = append(v, []byte(s.Timezone))
+	}
+	return v
 }
 
 // QueryRow runs the settings statement and query as one pipelined implicit

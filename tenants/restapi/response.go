@@ -72,7 +72,6 @@ func contentType(m query.MediaType) string {
 // missing, max-affected (with handling=strict) and, for POST, resolution.
 func (r *request) setPreferenceApplied() {
 	p := r.hdr.Prefer
-	p.Timezone = "" // not implemented
 	if r.isRead() || r.rpc {
 		p.Return, p.Resolution, p.Missing, p.MaxAffected = "", "", "", nil
 	} else if r.c.Method() != fiber.MethodPost {

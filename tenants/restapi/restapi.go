@@ -35,6 +35,8 @@ type Deps struct {
 	StatementTimeout time.Duration
 	// PublicURL is PLINTH_PUBLIC_URL (the OpenAPI document's servers).
 	PublicURL string
+	// Timezones checks Prefer: timezone; nil ignores every timezone.
+	Timezones *Timezones
 }
 
 // Handler serves the data API.
@@ -89,6 +91,9 @@ func (h *Handler) begin(c *fiber.Ctx, q *query.Query) (*request, error) {
 	}
 	hdr, err := query.ParseHeaders(headers(c))
 	if err != nil {
+		return nil, err
+	}
+	if err := h.checkTimezone(r.ctx, &hdr.Prefer); err != nil {
 		return nil, err
 	}
 	r.hdr = hdr
@@ -158,6 +163,7 @@ func (h *Handler) run(r *request, stmt *sqlgen.Statement) (*result, error) {
 	}
 	row, err := pool.QueryRow(r.ctx, p, pool.Session{
 		Role: r.who.DBRole, Claims: r.who.ClaimsJSON(), StatementTimeout: h.d.StatementTimeout,
+		Timezone: r.sql.Prefer.Timezone,
 		ReadOnly: r.isRead() || stmt.ReadOnly,
 		Rollback: r.sql.Prefer.Tx == query.TxRollback,
 	}, stmt.SQL, stmt.Args...)
