@@ -76,6 +76,9 @@ func mergeAuth(dst, in *store.AuthSettings) error {
 	if in.AllowSignup != nil {
 		dst.AllowSignup = in.AllowSignup
 	}
+	if in.AnonymousSignIns != nil {
+		dst.AnonymousSignIns = in.AnonymousSignIns
+	}
 	if v := in.JWTExpirySeconds; v != nil {
 		if *v < 60 || *v > 7*24*3600 {
 			return badSetting("auth.jwt_expiry_seconds must be from 60 to 604800")

@@ -37,6 +37,9 @@ type AuthSettings struct {
 	AllowSignup         *bool `json:"allow_signup,omitempty"`
 	JWTExpirySeconds    *int  `json:"jwt_expiry_seconds,omitempty"`
 	RefreshReuseSeconds *int  `json:"refresh_reuse_seconds,omitempty"`
+	// AnonymousSignIns lets POST /signup without credentials create an
+	// anonymous user (supabase-js signInAnonymously); off by default.
+	AnonymousSignIns *bool `json:"anonymous_sign_ins,omitempty"`
 }
 
 // DefaultSettings is what a new project starts with.

@@ -135,6 +135,7 @@ func withIdentities(ctx context.Context, q querier, t tables, users ...*User) er
 
 // newUser is a user row about to be inserted.
 type newUser struct {
+	Anonymous    bool // no email, password or identity
 	Email        string
 	PasswordHash string
 	Confirmed    bool
@@ -147,7 +148,11 @@ type newUser struct {
 // the email is taken.
 func insertUser(ctx context.Context, tx pgx.Tx, t tables, n newUser) (*User, error) {
 	id := uuid.New()
-	app := map[string]any{"provider": "email", "providers": []string{"email"}}
+	provider := "email"
+	if n.Anonymous {
+		provider = "anonymous"
+	}
+	app := map[string]any{"provider": provider, "providers": []string{provider}}
 	for k, v := range n.AppMetadata {
 		if k != "provider" && k != "providers" {
 			app[k] = v
@@ -166,26 +171,34 @@ func insertUser(ctx context.Context, tx pgx.Tx, t tables, n newUser) (*User, err
 		return nil, err
 	}
 	u, err := scanUser(tx.QueryRow(ctx, `insert into `+t.users+`
-		(id, email, encrypted_password, email_confirmed_at, last_sign_in_at, raw_app_meta_data, raw_user_meta_data)
-		values ($1, $2, $3, case when $4 then now() end, case when $5 then now() end, $6, $7)
+		(id, email, encrypted_password, email_confirmed_at, last_sign_in_at, raw_app_meta_data, raw_user_meta_data, is_anonymous)
+		values ($1, nullif($2, ''), nullif($3, ''), case when $4 then now() end, case when $5 then now() end, $6, $7, $8)
 		on conflict (email) do nothing
-		returning `+userCols, id, n.Email, n.PasswordHash, n.Confirmed, n.SignedIn, appJSON, metaJSON))
+		returning `+userCols, id, n.Email, n.PasswordHash, n.Confirmed, n.SignedIn, appJSON, metaJSON, n.Anonymous))
 	if errors.Is(err, errUserNotFound) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	data, err := json.Marshal(map[string]any{"sub": id.String(), "email": n.Email, "email_verified": n.Confirmed, "phone_verified": false})
-	if err != nil {
-		return nil, err
-	}
-	// GoTrue uses the user id as the email identity's provider id.
-	if _, err := tx.Exec(ctx, `insert into `+t.identities+` (id, user_id, provider, provider_id, identity_data, last_sign_in_at)
-		values ($1, $2, 'email', $3, $4, case when $5 then now() end)`, uuid.New(), id, id.String(), data, n.SignedIn); err != nil {
-		return nil, err
+	if !n.Anonymous {
+		if err := insertEmailIdentity(ctx, tx, t, id, n.Email, n.Confirmed, n.SignedIn); err != nil {
+			return nil, err
+		}
 	}
 	return u, withIdentities(ctx, tx, t, u)
+}
+
+// insertEmailIdentity records a user's email identity. GoTrue uses the user
+// id as its provider id.
+func insertEmailIdentity(ctx context.Context, tx pgx.Tx, t tables, id uuid.UUID, email string, confirmed, signedIn bool) error {
+	data, err := json.Marshal(map[string]any{"sub": id.String(), "email": email, "email_verified": confirmed, "phone_verified": false})
+	if err != nil {
+		return err
+	}
+	_, err = tx.Exec(ctx, `insert into `+t.identities+` (id, user_id, provider, provider_id, identity_data, last_sign_in_at)
+		values ($1, $2, 'email', $3, $4, case when $5 then now() end)`, uuid.New(), id, id.String(), data, signedIn)
+	return err
 }
 
 // newSession starts a session with its first refresh token and returns both.

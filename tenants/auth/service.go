@@ -28,10 +28,11 @@ const (
 
 // Settings are a project's auth settings with defaults applied.
 type Settings struct {
-	AutoConfirm  bool
-	AllowSignup  bool
-	JWTExpiry    time.Duration
-	RefreshReuse time.Duration
+	AutoConfirm      bool
+	AllowSignup      bool
+	AnonymousSignIns bool
+	JWTExpiry        time.Duration
+	RefreshReuse     time.Duration
 }
 
 // SettingsOf reads a project's auth settings.
@@ -43,6 +44,9 @@ func SettingsOf(p *store.Project) Settings {
 	}
 	if a.AllowSignup != nil {
 		s.AllowSignup = *a.AllowSignup
+	}
+	if a.AnonymousSignIns != nil {
+		s.AnonymousSignIns = *a.AnonymousSignIns
 	}
 	if a.JWTExpirySeconds != nil && *a.JWTExpirySeconds > 0 {
 		s.JWTExpiry = time.Duration(*a.JWTExpirySeconds) * time.Second
@@ -124,7 +128,11 @@ func (s *Service) SignUp(ctx context.Context, p *store.Project, in SignUpInput) 
 		return nil, nil, apierror.New(http.StatusBadRequest, CodePhoneProviderDisabled, "Phone signups are disabled")
 	}
 	if in.Email == "" {
-		return nil, nil, apierror.New(http.StatusUnprocessableEntity, CodeAnonymousProviderDisabled, "Anonymous sign-ins are disabled")
+		// No email and no phone is signInAnonymously, as in GoTrue.
+		if !st.AnonymousSignIns {
+			return nil, nil, apierror.New(http.StatusUnprocessableEntity, CodeAnonymousProviderDisabled, "Anonymous sign-ins are disabled")
+		}
+		return s.signUpAnonymous(ctx, p, in)
 	}
 	email, err := normalizeEmail(in.Email)
 	if err != nil {
@@ -159,6 +167,30 @@ func (s *Service) SignUp(ctx context.Context, p *store.Project, in SignUpInput) 
 		if !st.AutoConfirm {
 			return nil
 		}
+		sess, err = s.startSession(ctx, tx, p, u, in.UserAgent)
+		return err
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return sess, user, nil
+}
+
+// signUpAnonymous creates an anonymous user (no email, no password, no
+// identity; is_anonymous in the user and its tokens, so policies can tell)
+// and signs it in, as GoTrue does for signInAnonymously.
+func (s *Service) signUpAnonymous(ctx context.Context, p *store.Project, in SignUpInput) (*Session, *User, error) {
+	if err := checkMetadata("data", in.Data); err != nil {
+		return nil, nil, err
+	}
+	var sess *Session
+	var user *User
+	err := pgx.BeginFunc(ctx, s.c.Control, func(tx pgx.Tx) error {
+		u, err := insertUser(ctx, tx, tablesOf(p), newUser{Anonymous: true, SignedIn: true, UserMetadata: in.Data})
+		if err != nil {
+			return err
+		}
+		user = u
 		sess, err = s.startSession(ctx, tx, p, u, in.UserAgent)
 		return err
 	})
@@ -479,19 +511,35 @@ func (s *Service) UpdateUser(ctx context.Context, p *store.Project, bearer strin
 		if err != nil {
 			return err
 		}
+		// An anonymous user who adds an email becomes a permanent one (the
+		// email is confirmed at once: auto_confirm is on to get here). A
+		// password needs that email, as in GoTrue.
+		linking := u.IsAnonymous && email != ""
+		if u.IsAnonymous && email == "" && newHash != "" {
+			return apierror.New(http.StatusUnprocessableEntity, CodeValidationFailed, "An anonymous user needs an email before a password")
+		}
+		wasAnonymous := u.IsAnonymous
 		u, err = scanUser(tx.QueryRow(ctx, `update `+t.users+` set
 				raw_user_meta_data = $2,
 				encrypted_password = coalesce(nullif($3, ''), encrypted_password),
 				email = coalesce(nullif($4, ''), email),
+				email_confirmed_at = case when $5 then now() else email_confirmed_at end,
+				is_anonymous = is_anonymous and not $5,
+				raw_app_meta_data = case when $5 then raw_app_meta_data || '{"provider":"email","providers":["email"]}' else raw_app_meta_data end,
 				updated_at = now()
-			where id = $1 returning `+userCols, u.ID, metaJSON, newHash, email))
+			where id = $1 returning `+userCols, u.ID, metaJSON, newHash, email, linking))
 		if isUniqueViolation(err) {
 			return apierror.New(http.StatusUnprocessableEntity, CodeEmailExists, "A user with this email address has already been registered")
 		}
 		if err != nil {
 			return err
 		}
-		if email != "" {
+		switch {
+		case wasAnonymous && email != "":
+			if err := insertEmailIdentity(ctx, tx, t, u.ID, email, true, false); err != nil {
+				return err
+			}
+		case email != "":
 			if _, err := tx.Exec(ctx, `update `+t.identities+` set identity_data = identity_data || jsonb_build_object('email', $2::text), updated_at = now()
 				where user_id = $1 and provider = 'email'`, u.ID, email); err != nil {
 				return err

@@ -250,3 +250,40 @@ test('auth.admin with the service key', async () => {
   const denied = await client().supabase.auth.admin.listUsers()
   assert.equal(denied.error?.status, 403)
 })
+
+test('signInAnonymously, rows as that user, then linking an email', async () => {
+  const { supabase } = client()
+  const off = await supabase.auth.signInAnonymously()
+  assert.equal(off.error?.code, 'anonymous_provider_disabled')
+  assert.equal(off.error?.status, 422)
+
+  await patchAuthSettings({ anonymous_sign_ins: true })
+  try {
+    const { data, error } = await supabase.auth.signInAnonymously({ options: { data: { cart: 2 } } })
+    assert.equal(error, null)
+    assert.equal(data.user.is_anonymous, true)
+    assert.equal(data.user.user_metadata.cart, 2)
+    assert.equal(data.user.role, 'authenticated')
+    const claims = JSON.parse(Buffer.from(data.session.access_token.split('.')[1], 'base64url'))
+    assert.equal(claims.is_anonymous, true)
+
+    // An anonymous user owns rows like any other (RLS by auth.uid()).
+    const ins = await supabase.from('notes').insert({ body: 'guest note' }).select('body, owner')
+    assert.equal(ins.error, null)
+    assert.deepEqual(ins.data, [{ body: 'guest note', owner: data.user.id }])
+
+    // Linking an email makes the user permanent, same id, same rows.
+    const email = `guest-${Date.now()}@example.com`
+    const linked = await supabase.auth.updateUser({ email })
+    assert.equal(linked.error, null)
+    assert.equal(linked.data.user.is_anonymous, false)
+    assert.equal(linked.data.user.id, data.user.id)
+    const pw = await supabase.auth.updateUser({ password })
+    assert.equal(pw.error, null)
+    const again = await client().supabase.auth.signInWithPassword({ email, password })
+    assert.equal(again.error, null)
+    assert.equal(again.data.user.id, data.user.id)
+  } finally {
+    await patchAuthSettings({ anonymous_sign_ins: false })
+  }
+})
