@@ -338,11 +338,13 @@ describe('dashboard', { concurrency: 1 }, () => {
     assert.deepEqual((await admin('GET', `/projects/${REF}/settings`)).data, before);
     await page.getByLabel('Max rows per response').fill('500');
     await page.getByLabel('CORS allowed origins').fill('https://app.example.com');
+    await page.getByLabel('Allow anonymous sign-ins').selectOption('true');
     await page.getByRole('button', { name: 'Save settings' }).click();
     await page.getByRole('status').filter({ hasText: 'Settings saved' }).waitFor();
     const after = (await admin('GET', `/projects/${REF}/settings`)).data;
     assert.equal(after.max_rows, 500);
     assert.deepEqual(after.cors_origins, ['https://app.example.com']);
+    assert.equal(after.auth.anonymous_sign_ins, true);
     await shot(page, '07-settings');
   });
 

@@ -21,6 +21,7 @@ function SettingsForm({ ref_: ref, s, onSaved }) {
   const [maxRows, setMaxRows] = useState(s.max_rows == null ? '' : String(s.max_rows));
   const [autoConfirm, setAutoConfirm] = useState(tri(s.auth?.auto_confirm));
   const [allowSignup, setAllowSignup] = useState(tri(s.auth?.allow_signup));
+  const [anonymous, setAnonymous] = useState(tri(s.auth?.anonymous_sign_ins));
   const [jwtExpiry, setJwtExpiry] = useState(s.auth?.jwt_expiry_seconds ?? '');
   const [reuse, setReuse] = useState(s.auth?.refresh_reuse_seconds ?? '');
   const [fail, setFail] = useState(s.rate_limit_fail || '');
@@ -28,6 +29,7 @@ function SettingsForm({ ref_: ref, s, onSaved }) {
     const auth = {};
     if (fromTri(autoConfirm) !== undefined) auth.auto_confirm = fromTri(autoConfirm);
     if (fromTri(allowSignup) !== undefined) auth.allow_signup = fromTri(allowSignup);
+    if (fromTri(anonymous) !== undefined) auth.anonymous_sign_ins = fromTri(anonymous);
     if (String(jwtExpiry).trim() !== '') auth.jwt_expiry_seconds = Number(jwtExpiry);
     if (String(reuse).trim() !== '') auth.refresh_reuse_seconds = Number(reuse);
     const mr = maxRows.trim();
@@ -52,6 +54,7 @@ function SettingsForm({ ref_: ref, s, onSaved }) {
       <fieldset><legend>End-user auth</legend>
         {yesNo('Confirm new users automatically', autoConfirm, setAutoConfirm, 'auto-confirm')}
         {yesNo('Allow sign-up', allowSignup, setAllowSignup, 'allow-signup')}
+        {yesNo('Allow anonymous sign-ins', anonymous, setAnonymous, 'anonymous-sign-ins')}
         <Field label="Access token lifetime (seconds)" hint="60 to 604800">{(p) => <input {...p} name="jwt-expiry" type="number" value={jwtExpiry} onInput={(e) => setJwtExpiry(e.currentTarget.value)} />}</Field>
         <Field label="Refresh token reuse window (seconds)" hint="0 to 3600">{(p) => <input {...p} name="refresh-reuse" type="number" value={reuse} onInput={(e) => setReuse(e.currentTarget.value)} />}</Field>
       </fieldset>
