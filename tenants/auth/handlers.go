@@ -52,6 +52,7 @@ func (h *Handler) Register(r fiber.Router) {
 	r.Get("/admin/users", guarded(h.requireServiceRole, h.adminList)...)
 	r.Post("/admin/users", guarded(h.requireServiceRole, h.adminCreate)...)
 	r.Get("/admin/users/:id", guarded(h.requireServiceRole, h.adminGet)...)
+	r.Put("/admin/users/:id", guarded(h.requireServiceRole, h.adminUpdate)...)
 	r.Delete("/admin/users/:id", guarded(h.requireServiceRole, h.adminDelete)...)
 }
 
@@ -107,7 +108,7 @@ func (h *Handler) jwks(c *fiber.Ctx) error {
 // behaves (auth-js and the Supabase UI libraries read it).
 func (h *Handler) settings(c *fiber.Ctx) error {
 	st := SettingsOf(h.d.Project(c))
-	external := fiber.Map{"email": true, "phone": false, "anonymous_users": false}
+	external := fiber.Map{"email": true, "phone": false, "anonymous_users": st.AnonymousSignIns}
 	for _, p := range []string{"apple", "azure", "bitbucket", "discord", "facebook", "figma", "github", "gitlab", "google",
 		"keycloak", "kakao", "linkedin", "linkedin_oidc", "notion", "spotify", "slack", "slack_oidc", "workos", "twitch", "twitter", "zoom"} {
 		external[p] = false
@@ -286,6 +287,26 @@ func (h *Handler) adminCreate(c *fiber.Ctx) error {
 
 func (h *Handler) adminGet(c *fiber.Ctx) error {
 	u, err := h.d.Service.GetUserByID(c.UserContext(), h.d.Project(c), c.Params("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(u)
+}
+
+// adminUpdate is PUT /admin/users/{id} (auth.admin.updateUserById).
+func (h *Handler) adminUpdate(c *fiber.Ctx) error {
+	var in struct {
+		Email        *string        `json:"email"`
+		Phone        *string        `json:"phone"`
+		Password     *string        `json:"password"`
+		EmailConfirm *bool          `json:"email_confirm"`
+		UserMetadata map[string]any `json:"user_metadata"`
+		AppMetadata  map[string]any `json:"app_metadata"`
+	}
+	if err := decodeBody(c, &in); err != nil {
+		return err
+	}
+	u, err := h.d.Service.UpdateUserByID(c.UserContext(), h.d.Project(c), c.Params("id"), AdminUpdateInput(in))
 	if err != nil {
 		return err
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"strings"
 	"time"
@@ -493,18 +494,8 @@ func (s *Service) UpdateUser(ctx context.Context, p *store.Project, bearer strin
 		if err != nil {
 			return err
 		}
-		meta := u.UserMetadata
-		if meta == nil {
-			meta = map[string]any{}
-		}
-		for k, val := range in.Data {
-			if val == nil {
-				delete(meta, k)
-			} else {
-				meta[k] = val
-			}
-		}
-		if err := checkMetadata("user_metadata", meta); err != nil {
+		meta, err := mergeMetadata("user_metadata", u.UserMetadata, in.Data)
+		if err != nil {
 			return err
 		}
 		metaJSON, err := json.Marshal(meta)
@@ -650,6 +641,125 @@ func (s *Service) CreateUser(ctx context.Context, p *store.Project, in AdminCrea
 		return nil
 	})
 	return out, err
+}
+
+// AdminUpdateInput changes a user on behalf of a service key (GoTrue's
+// admin update): metadata keys are merged (a null value removes the key),
+// the rest replaced.
+type AdminUpdateInput struct {
+	Email        *string
+	Phone        *string
+	Password     *string
+	EmailConfirm *bool
+	UserMetadata map[string]any
+	AppMetadata  map[string]any
+}
+
+// UpdateUserByID is auth.admin.updateUserById. A new email is confirmed
+// with email_confirm or the project's auto_confirm; an anonymous user given
+// an email becomes a permanent one.
+func (s *Service) UpdateUserByID(ctx context.Context, p *store.Project, id string, in AdminUpdateInput) (*User, error) {
+	uid, err := uuid.Parse(id)
+	if err != nil {
+		return nil, errNoSuchUser
+	}
+	if in.Phone != nil && *in.Phone != "" {
+		return nil, apierror.New(http.StatusBadRequest, CodePhoneProviderDisabled, "Phone users are not supported")
+	}
+	var email, hash string
+	if in.Email != nil && *in.Email != "" {
+		if email, err = normalizeEmail(*in.Email); err != nil {
+			return nil, err
+		}
+	}
+	if in.Password != nil {
+		pw, err := checkNewPassword(*in.Password)
+		if err != nil {
+			return nil, err
+		}
+		if hash, err = password.Hash(pw, s.c.Password); err != nil {
+			return nil, fmt.Errorf("hash password: %w", err)
+		}
+	}
+	confirm := (in.EmailConfirm != nil && *in.EmailConfirm) || (email != "" && in.EmailConfirm == nil && SettingsOf(p).AutoConfirm)
+	t := tablesOf(p)
+	var out *User
+	err = pgx.BeginFunc(ctx, s.c.Control, func(tx pgx.Tx) error {
+		u, err := userByID(ctx, tx, t, uid, true)
+		if errors.Is(err, errUserNotFound) {
+			return errNoSuchUser
+		}
+		if err != nil {
+			return err
+		}
+		meta, err := mergeMetadata("user_metadata", u.UserMetadata, in.UserMetadata)
+		if err != nil {
+			return err
+		}
+		patch := maps.Clone(in.AppMetadata)
+		delete(patch, "provider") // the sign-in methods' own keys
+		delete(patch, "providers")
+		app, err := mergeMetadata("app_metadata", u.AppMetadata, patch)
+		if err != nil {
+			return err
+		}
+		linking := u.IsAnonymous && email != ""
+		if linking {
+			app["provider"], app["providers"] = "email", []string{"email"}
+		}
+		metaJSON, err := json.Marshal(meta)
+		if err != nil {
+			return err
+		}
+		appJSON, err := json.Marshal(app)
+		if err != nil {
+			return err
+		}
+		updated, err := scanUser(tx.QueryRow(ctx, `update `+t.users+` set
+				raw_user_meta_data = $2, raw_app_meta_data = $3,
+				encrypted_password = coalesce(nullif($4, ''), encrypted_password),
+				email = coalesce(nullif($5, ''), email),
+				email_confirmed_at = case when $6 then coalesce(email_confirmed_at, now()) when $5 <> '' then null else email_confirmed_at end,
+				is_anonymous = is_anonymous and not $7,
+				updated_at = now()
+			where id = $1 returning `+userCols, uid, metaJSON, appJSON, hash, email, confirm, linking))
+		if isUniqueViolation(err) {
+			return apierror.New(http.StatusUnprocessableEntity, CodeEmailExists, "A user with this email address has already been registered")
+		}
+		if err != nil {
+			return err
+		}
+		switch {
+		case linking:
+			err = insertEmailIdentity(ctx, tx, t, uid, email, confirm, false)
+		case email != "":
+			_, err = tx.Exec(ctx, `update `+t.identities+` set identity_data = identity_data || jsonb_build_object('email', $2::text, 'email_verified', $3::bool), updated_at = now()
+				where user_id = $1 and provider = 'email'`, uid, email, confirm)
+		}
+		if err != nil {
+			return err
+		}
+		out = updated
+		return withIdentities(ctx, tx, t, updated)
+	})
+	return out, err
+}
+
+// mergeMetadata applies a metadata patch: keys set, a null value removing
+// its key, within the size bound.
+func mergeMetadata(name string, old, patch map[string]any) (map[string]any, error) {
+	out := make(map[string]any, len(old)+len(patch))
+	for k, v := range old {
+		out[k] = v
+	}
+	for k, v := range patch {
+		if v == nil {
+			delete(out, k)
+		} else {
+			out[k] = v
+		}
+	}
+	return out, checkMetadata(name, out)
 }
 
 // GetUserByID returns one user (404 user_not_found).

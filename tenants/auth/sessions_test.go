@@ -253,6 +253,30 @@ func TestAuthAdmin(t *testing.T) {
 	if res := admin("GET", "/users/"+id, nil); res.Status != 200 {
 		t.Fatalf("get: %d %s", res.Status, res.Body)
 	}
+
+	// updateUserById: metadata merged (null removes a key), password and
+	// email replaced; the old password and email stop working.
+	res = admin("PUT", "/users/"+id, map[string]any{"password": "changed-by-admin", "email": "Moved@Example.com",
+		"user_metadata": map[string]any{"plan": nil, "seats": 5}, "app_metadata": map[string]any{"tier": "gold", "provider": "forged"}})
+	if res.Status != 200 {
+		t.Fatalf("update: %d %s", res.Status, res.Body)
+	}
+	var upd map[string]any
+	res.JSON(t, &upd)
+	meta, app := upd["user_metadata"].(map[string]any), upd["app_metadata"].(map[string]any)
+	if upd["email"] != "moved@example.com" || upd["email_confirmed_at"] == nil || meta["seats"] != float64(5) || meta["plan"] != nil ||
+		app["tier"] != "gold" || app["provider"] != "email" {
+		t.Fatalf("updated %v", upd)
+	}
+	authError(t, c.do(t, "POST", "/token?grant_type=password", "", map[string]any{"email": "made@example.com", "password": "made-by-admin"}), 400, "invalid_credentials")
+	moved := c.signIn(t, "moved@example.com", "changed-by-admin")
+	if moved.userID() != id {
+		t.Fatal("signed in as another user")
+	}
+	authError(t, admin("PUT", "/users/"+id, map[string]any{"email": "pending@example.com"}), 422, "email_exists")
+	authError(t, admin("PUT", "/users/"+id, map[string]any{"password": "123"}), 422, "weak_password")
+	authError(t, admin("PUT", "/users/00000000-0000-4000-8000-000000000000", map[string]any{"user_metadata": map[string]any{}}), 404, "user_not_found")
+	authError(t, c.do(t, "PUT", "/admin/users/"+id, "", map[string]any{"user_metadata": map[string]any{}}), 403, "not_admin")
 	if res := admin("DELETE", "/users/"+id, nil); res.Status != 200 || string(res.Body) != "{}" {
 		t.Fatalf("delete: %d %s", res.Status, res.Body)
 	}

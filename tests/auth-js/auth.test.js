@@ -242,9 +242,21 @@ test('auth.admin with the service key', async () => {
   const signIn = await client().supabase.auth.signInWithPassword({ email, password })
   assert.equal(signIn.error, null)
 
+  const moved = `admin-moved-${Date.now()}@example.com`
+  const updated = await supabase.auth.admin.updateUserById(created.data.user.id, {
+    email: moved, password: 'a new password 2', email_confirm: true, user_metadata: { via: null, plan: 'pro' },
+  })
+  assert.equal(updated.error, null)
+  assert.equal(updated.data.user.email, moved)
+  assert.deepEqual(updated.data.user.user_metadata, { plan: 'pro' })
+  const old = await client().supabase.auth.signInWithPassword({ email, password })
+  assert.equal(old.error?.code, 'invalid_credentials')
+  const again = await client().supabase.auth.signInWithPassword({ email: moved, password: 'a new password 2' })
+  assert.equal(again.error, null)
+
   const del = await supabase.auth.admin.deleteUser(created.data.user.id)
   assert.equal(del.error, null)
-  const gone = await client().supabase.auth.signInWithPassword({ email, password })
+  const gone = await client().supabase.auth.signInWithPassword({ email: moved, password: 'a new password 2' })
   assert.equal(gone.error?.code, 'invalid_credentials')
 
   const denied = await client().supabase.auth.admin.listUsers()
