@@ -24,6 +24,12 @@ type Options struct {
 	Ref       string // project ref, for the title
 	ServerURL string // the data API's base URL: PLINTH_PUBLIC_URL + /p/{ref}/rest/v1
 	Version   string // info.version; "" = "1.0.0"
+	// Allow, when set, says whether the caller may perform an action on a
+	// table ("select", "insert", "update", "delete") or function ("rpc:fn",
+	// "execute"). The document then describes only what the caller may do,
+	// as PostgREST's default openapi-mode follow-privileges does: tables
+	// and functions it cannot use are left out, with their definitions.
+	Allow func(object, action string) bool
 }
 
 // Document is an OpenAPI 3.1 document (the subset Plinth emits).
@@ -191,10 +197,21 @@ const (
 
 // builder carries the state of one Build.
 type builder struct {
-	s     *schema.Schema
-	doc   *Document
-	names map[string]string // table name -> component key
-	used  map[string]bool
+	s      *schema.Schema
+	doc    *Document
+	allow  func(object, action string) bool
+	names  map[string]string // table name -> component key
+	used   map[string]bool
+	wanted map[string]bool // tables whose row schema something refers to
+}
+
+func (b *builder) may(object, action string) bool { return b.allow == nil || b.allow(object, action) }
+
+// rowRef refers to a table's row schema, which is then part of the
+// document even if the table's own paths are not.
+func (b *builder) rowRef(table string) *Schema {
+	b.wanted[table] = true
+	return &Schema{Ref: ref("schemas", b.names[table])}
 }
 
 // Build returns the document for a project's schema.
@@ -224,7 +241,7 @@ func Build(s *schema.Schema, o Options) *Document {
 			RequestBodies: map[string]*RequestBody{},
 		},
 	}
-	b := &builder{s: s, doc: doc, names: map[string]string{}, used: map[string]bool{errorSchemaKey: true}}
+	b := &builder{s: s, doc: doc, allow: o.Allow, names: map[string]string{}, used: map[string]bool{errorSchemaKey: true}, wanted: map[string]bool{}}
 	doc.Components.Schemas[errorSchemaKey] = errorSchema()
 	doc.Paths["/"] = &PathItem{Get: &Operation{
 		OperationID: "openapi",
@@ -256,6 +273,18 @@ func Build(s *schema.Schema, o Options) *Document {
 	}
 	if hasRPC {
 		doc.Tags = append(doc.Tags, Tag{Name: "rpc", Description: "Functions of the project schema"})
+	}
+	// Row types that what is described refers to (a function's result, a
+	// composite column), including those of tables left out; a row schema
+	// may refer to further ones.
+	for added := true; added; {
+		added = false
+		for _, name := range tables {
+			if key := b.names[name]; b.wanted[name] && doc.Components.Schemas[key] == nil {
+				doc.Components.Schemas[key] = b.rowSchema(s.Tables[name])
+				added = true
+			}
+		}
 	}
 	return doc
 }
@@ -358,6 +387,11 @@ func commonParameters() map[string]*Parameter {
 
 // table adds a table's or view's schema, filter parameters and path.
 func (b *builder) table(t *schema.Table) {
+	read := b.may(t.Name, "select")
+	insert, update, del := b.may(t.Name, "insert"), b.may(t.Name, "update"), b.may(t.Name, "delete")
+	if !read && !insert && !update && !del {
+		return
+	}
 	key := b.names[t.Name]
 	b.doc.Components.Schemas[key] = b.rowSchema(t)
 	b.doc.Tags = append(b.doc.Tags, Tag{Name: t.Name, Description: t.Comment})
@@ -369,7 +403,7 @@ func (b *builder) table(t *schema.Table) {
 			Schema:      &Schema{Type: "string", Format: b.displayType(c.Type)}}
 		filters = append(filters, paramRef(pk))
 	}
-	rowRef := &Schema{Ref: ref("schemas", key)}
+	rowRef := b.rowRef(t.Name)
 	rows := &Schema{Type: "array", Items: rowRef}
 	readBody := map[string]*MediaType{mediaJSON: {Schema: rows}, mediaObject: {Schema: rowRef}, mediaCSV: {Schema: &Schema{Type: "string"}}}
 	changeHeaders := map[string]*Header{"Preference-Applied": {Schema: &Schema{Type: "string"}}}
@@ -416,6 +450,19 @@ func (b *builder) table(t *schema.Table) {
 			Parameters: append(append([]*Parameter{}, filters...), paramRef("select"), paramRef("preferReturn")),
 			Responses:  changed("200"),
 		}
+		if !insert {
+			item.Post = nil
+			delete(b.doc.Components.RequestBodies, bodyKey)
+		}
+		if !update {
+			item.Patch = nil
+		}
+		if !del {
+			item.Delete = nil
+		}
+	}
+	if !read {
+		item.Get = nil
 	}
 	b.doc.Paths["/"+url.PathEscape(t.Name)] = item
 }
@@ -542,8 +589,8 @@ func (b *builder) baseSchema(typname, display string, enum []string, composite b
 		return &Schema{}
 	}
 	if composite {
-		if key, ok := b.names[strings.Trim(display, `"`)]; ok {
-			return &Schema{OneOf: []*Schema{{Ref: ref("schemas", key)}}}
+		if name := strings.Trim(display, `"`); b.names[name] != "" {
+			return &Schema{OneOf: []*Schema{b.rowRef(name)}}
 		}
 		return &Schema{Type: "object"}
 	}
@@ -568,8 +615,8 @@ func (b *builder) typeSchema(t string) *Schema {
 	if elem, ok := strings.CutSuffix(t, "[]"); ok {
 		return &Schema{Type: "array", Items: b.typeSchema(elem), Format: t}
 	}
-	if key, ok := b.names[strings.Trim(t, `"`)]; ok {
-		return &Schema{Ref: ref("schemas", key)}
+	if name := strings.Trim(t, `"`); b.names[name] != "" {
+		return b.rowRef(name)
 	}
 	base := t
 	if i := strings.IndexByte(base, '('); i > 0 {
@@ -672,6 +719,9 @@ func literalDefault(expr string, s *Schema) (any, bool) {
 // their argument objects. Functions PostgREST cannot call by named
 // arguments (and triggers) are left out. It reports whether a path was added.
 func (b *builder) function(name string, overloads []*schema.Function) bool {
+	if !b.may("rpc:"+name, "execute") {
+		return false
+	}
 	var callable []*schema.Function
 	for _, f := range overloads {
 		if f.ReturnType == "trigger" || f.ReturnType == "event_trigger" {

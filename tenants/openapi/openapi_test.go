@@ -290,3 +290,78 @@ func BenchmarkBuild(b *testing.B) {
 		}
 	}
 }
+
+// TestFollowsPrivileges: with Allow the document shows only what the caller
+// may use, and still defines every row type it refers to.
+func TestFollowsPrivileges(t *testing.T) {
+	allowed := map[string]bool{"authors select": true, "rpc:by_genre execute": true, "rpc:add execute": true}
+	d := Build(fixture(), Options{Ref: "shop", Allow: func(object, action string) bool { return allowed[object+" "+action] }})
+	b, err := d.JSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out map[string]any
+	if err := json.Unmarshal(b, &out); err != nil {
+		t.Fatal(err)
+	}
+	paths := at(t, out, "paths").(map[string]any)
+	var names []string
+	for p := range paths {
+		names = append(names, p)
+	}
+	want := map[string]bool{"/": true, "/authors": true, "/rpc/by_genre": true, "/rpc/add": true}
+	if len(paths) != len(want) {
+		t.Fatalf("paths %v, want %v", names, want)
+	}
+	for p := range want {
+		if paths[p] == nil {
+			t.Fatalf("paths %v lack %s", names, p)
+		}
+	}
+	authors := paths["/authors"].(map[string]any)
+	if authors["get"] == nil || authors["post"] != nil || authors["patch"] != nil || authors["delete"] != nil {
+		t.Fatalf("/authors operations: %v", authors)
+	}
+	// books is hidden, but by_genre returns its rows: the row schema stays
+	// defined (and every $ref resolves); its filters and bodies do not.
+	schemas := at(t, out, "components", "schemas").(map[string]any)
+	if schemas["books"] == nil {
+		t.Fatal("by_genre refers to books, whose row schema is gone")
+	}
+	if bodies, _ := at(t, out, "components").(map[string]any)["requestBodies"].(map[string]any); len(bodies) != 0 {
+		t.Fatalf("request bodies of tables the caller cannot write: %v", bodies)
+	}
+	for k := range at(t, out, "components", "parameters").(map[string]any) {
+		if strings.HasPrefix(k, "rowFilter.books.") {
+			t.Fatalf("filter %s of a hidden table", k)
+		}
+	}
+	refs := map[string]bool{}
+	collectRefs(out, refs)
+	for r := range refs {
+		parts := strings.Split(strings.TrimPrefix(r, "#/"), "/")
+		at(t, out, parts...)
+	}
+
+	// Nothing allowed: only the description itself.
+	d = Build(fixture(), Options{Ref: "shop", Allow: func(string, string) bool { return false }})
+	if len(d.Paths) != 1 || len(d.Components.Schemas) != 1 {
+		t.Fatalf("deny-all document: %d paths, %d schemas", len(d.Paths), len(d.Components.Schemas))
+	}
+}
+
+func collectRefs(v any, into map[string]bool) {
+	switch v := v.(type) {
+	case map[string]any:
+		for k, x := range v {
+			if s, ok := x.(string); ok && k == "$ref" {
+				into[s] = true
+			}
+			collectRefs(x, into)
+		}
+	case []any:
+		for _, x := range v {
+			collectRefs(x, into)
+		}
+	}
+}

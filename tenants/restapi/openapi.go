@@ -17,7 +17,19 @@ func (h *Handler) openAPI(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	b, err := openapi.Build(s, openapi.Options{Ref: proj.Ref, ServerURL: openapi.ServerURL(h.d.PublicURL, proj.Ref)}).JSON()
+	o := openapi.Options{Ref: proj.Ref, ServerURL: openapi.ServerURL(h.d.PublicURL, proj.Ref)}
+	if h.d.Access != nil {
+		// The caller sees what its access rules let it use (service_role,
+		// whose hook is nil, sees everything).
+		access, err := h.d.Access(c)
+		if err != nil {
+			return err
+		}
+		if access != nil {
+			o.Allow = func(object, action string) bool { _, err := access(object, action); return err == nil }
+		}
+	}
+	b, err := openapi.Build(s, o).JSON()
 	if err != nil {
 		return err
 	}

@@ -8,10 +8,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import openapiTS, { astToString } from 'openapi-typescript';
 import ts from 'typescript';
-import { url, ref, restURL, anonKey, adminToken } from './env.mjs';
+import { url, ref, restURL, anonKey, serviceKey, adminToken } from './env.mjs';
 
-async function fetchDoc() {
-  const res = await fetch(`${restURL}/`, { headers: { apikey: anonKey } });
+// The document follows the caller's access rules, as PostgREST's
+// openapi-mode follow-privileges: service_role sees everything.
+async function fetchDoc(key = serviceKey) {
+  const res = await fetch(`${restURL}/`, { headers: { apikey: key } });
   assert.equal(res.status, 200);
   assert.match(res.headers.get('content-type'), /^application\/openapi\+json/);
   return res.json();
@@ -26,6 +28,12 @@ test('GET /rest/v1/ is an OpenAPI 3.1 document of the schema', async () => {
   assert.equal(doc.paths['/book_summaries'].post, undefined, 'a join view is read-only');
   assert.deepEqual(doc.components.schemas.books.properties.genre.enum, ['fiction', 'poetry', 'essay']);
   assert.match(doc.components.schemas.books.properties.author_id.description, /Foreign Key to `authors.id`/);
+});
+
+test('anon sees only what its rules allow: nothing in this project', async () => {
+  const doc = await fetchDoc(anonKey);
+  assert.deepEqual(Object.keys(doc.paths), ['/']);
+  assert.equal(doc.components.schemas.books, undefined);
 });
 
 test('the admin endpoint serves the same document', { skip: !adminToken && 'no admin token' }, async () => {
