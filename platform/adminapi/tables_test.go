@@ -314,7 +314,7 @@ func TestOpenAPIEndpoints(t *testing.T) {
 
 	for _, r := range []*testserver.Response{
 		ts.Admin(t, "GET", "/projects/docs/openapi.json", nil),
-		ts.Rest(t, p, p.AnonKey, "GET", "/", nil, nil),
+		ts.Rest(t, p, p.ServiceKey, "GET", "/", nil, nil),
 	} {
 		if r.Status != 200 {
 			t.Fatalf("openapi: %d %s", r.Status, r.Body)
@@ -332,8 +332,13 @@ func TestOpenAPIEndpoints(t *testing.T) {
 			t.Fatalf("paths: %v", doc.Paths)
 		}
 	}
-	if ct := ts.Rest(t, p, p.AnonKey, "GET", "/", nil, nil).Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/openapi+json") {
+	anon := ts.Rest(t, p, p.AnonKey, "GET", "/", nil, nil)
+	if ct := anon.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/openapi+json") {
 		t.Fatalf("content type %s", ct)
+	}
+	// anon has no rules in this project: its document lists no table.
+	if strings.Contains(string(anon.Body), `"/notes"`) {
+		t.Fatal("anon's document describes a table its rules deny")
 	}
 	// The document needs a key like the rest of the data API, and a profile
 	// naming another schema is refused.
@@ -343,7 +348,7 @@ func TestOpenAPIEndpoints(t *testing.T) {
 	wantError(t, ts.Rest(t, p, p.AnonKey, "GET", "/", map[string]string{"Accept-Profile": "p_other"}, nil), 406, "PGRST106", "schema")
 	// It follows the schema: a new table appears at once.
 	ts.SQL(t, "docs", "create table later (id int)")
-	if r := ts.Rest(t, p, p.AnonKey, "GET", "/", nil, nil); !strings.Contains(string(r.Body), `"/later"`) {
+	if r := ts.Rest(t, p, p.ServiceKey, "GET", "/", nil, nil); !strings.Contains(string(r.Body), `"/later"`) {
 		t.Fatal("new table missing from the document")
 	}
 }
