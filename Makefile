@@ -48,7 +48,7 @@ test-long: deps
 
 ## fuzz: run each fuzz target for FUZZTIME executions (`make test` runs 30000);
 ## a target is "package:FuzzName"
-FUZZ_TARGETS ?= ./tenants/query/:FuzzParse ./tenants/schema/:FuzzParseDefault \
+FUZZ_TARGETS ?= ./tenants/query/:FuzzParse ./tenants/query/:FuzzCSVBody ./tenants/schema/:FuzzParseDefault \
 	./tenants/sqlgen/:FuzzWriteBody ./tenants/sqlgen/:FuzzPayload ./tenants/provision/:FuzzValidRef \
 	./platform/authz/:FuzzRuleCondition ./tenants/auth/:FuzzAuthInput
 fuzz:

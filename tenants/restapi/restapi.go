@@ -8,6 +8,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -226,8 +227,21 @@ func (h *Handler) write(c *fiber.Ctx, build func(r *request, table string) (*sql
 
 func (h *Handler) insert(c *fiber.Ctx) error {
 	return h.write(c, func(r *request, table string) (*sqlgen.Statement, error) {
-		return sqlgen.Insert(r.schema, table, r.sql, c.Body())
+		body := c.Body()
+		if isCSV(c.Get(fiber.HeaderContentType)) {
+			var err error
+			if body, err = query.CSVBody(body); err != nil {
+				return nil, err
+			}
+		}
+		return sqlgen.Insert(r.schema, table, r.sql, body)
 	})
+}
+
+// isCSV reports whether a Content-Type is text/csv (parameters aside).
+func isCSV(contentType string) bool {
+	mt, _, _ := strings.Cut(contentType, ";")
+	return strings.EqualFold(strings.TrimSpace(mt), "text/csv")
 }
 
 func (h *Handler) update(c *fiber.Ctx) error {

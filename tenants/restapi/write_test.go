@@ -237,3 +237,26 @@ func TestWrites(t *testing.T) {
 		wantJSON(t, res, http.StatusCreated, `[]`)
 	})
 }
+
+// TestCSVInsert: POST with Content-Type: text/csv inserts one row per line
+// (PostgREST's CSV bulk insert); NULL is null; bad CSV is PGRST102 and
+// nothing is written.
+func TestCSVInsert(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, "csv-in", "")
+	csv := map[string]string{"Content-Type": "text/csv; charset=utf-8", "Prefer": "return=representation"}
+	res := e.ts.Rest(t, e.p, e.p.ServiceKey, "POST", "/authors?select=name,country,born", csv,
+		"name,country,born\nLem,PL,1921-09-12\n\"Le Guin, Ursula\",NULL,NULL\n")
+	if res.Status != http.StatusCreated {
+		t.Fatalf("csv insert: %d %s", res.Status, res.Body)
+	}
+	wantJSON(t, res, http.StatusCreated, `[{"name":"Lem","country":"PL","born":"1921-09-12"},{"name":"Le Guin, Ursula","country":null,"born":null}]`)
+	before := e.ts.Rest(t, e.p, e.p.ServiceKey, "GET", "/authors?select=id", map[string]string{"Prefer": "count=exact"}, nil).Header.Get("Content-Range")
+	wantError(t, e.ts.Rest(t, e.p, e.p.ServiceKey, "POST", "/authors", csv, "name,country\nonly-one-field\n"), 400, "PGRST102", "CSV")
+	wantError(t, e.ts.Rest(t, e.p, e.p.ServiceKey, "POST", "/authors", csv, "name,nope\nx,y\n"), 400, "PGRST204", "nope")
+	// A value Postgres cannot convert rolls the whole body back.
+	wantError(t, e.ts.Rest(t, e.p, e.p.ServiceKey, "POST", "/authors", csv, "name,born\nok,1950-01-01\nbad,not-a-date\n"), 400, "22007", "")
+	if after := e.ts.Rest(t, e.p, e.p.ServiceKey, "GET", "/authors?select=id", map[string]string{"Prefer": "count=exact"}, nil).Header.Get("Content-Range"); after != before {
+		t.Fatalf("failed CSV writes left rows: %s -> %s", before, after)
+	}
+}
