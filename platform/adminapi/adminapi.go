@@ -118,6 +118,8 @@ func (a *API) Register(r fiber.Router) {
 	p.Get("/keys", a.listKeys)
 	p.Post("/keys", a.mintKey)
 	p.Delete("/keys/:id", a.revokeKey)
+	p.Get("/auth/signing-keys", a.listSigningKeys)
+	p.Post("/auth/signing-keys/rotate", a.rotateSigningKey)
 	p.Get("/audit", a.audit)
 	p.Get("/openapi.json", a.openAPI)
 	p.Get("/types/typescript", a.typesTypeScript)

@@ -37,6 +37,40 @@ func (a *API) mintKey(c *fiber.Ctx) error {
 	return c.Status(http.StatusCreated).JSON(k)
 }
 
+// listSigningKeys shows the project's end-user token signing keys (ids
+// and dates; the JWKS has the public keys).
+func (a *API) listSigningKeys(c *fiber.Ctx) error {
+	keys, err := a.d.Auth.Keys().List(c.UserContext(), project(c).Ref)
+	if err != nil {
+		return err
+	}
+	return c.JSON(keys)
+}
+
+// rotateSigningKey makes a new signing key active (owner only, by the
+// platform policy); {"revoke_previous": true} also invalidates every token
+// the old keys signed.
+func (a *API) rotateSigningKey(c *fiber.Ctx) error {
+	var in struct {
+		RevokePrevious bool `json:"revoke_previous"`
+	}
+	if len(c.Body()) > 0 {
+		if err := decode(c, &in); err != nil {
+			return err
+		}
+	}
+	p := project(c)
+	action := "auth.signing_key.rotate"
+	if in.RevokePrevious {
+		action = "auth.signing_key.rotate_revoke"
+	}
+	kid, err := a.d.Auth.Keys().Rotate(c.UserContext(), p.Ref, in.RevokePrevious, store.Audit{ProjectRef: p.Ref, Actor: caller(c).actor(), Action: action, Target: p.Ref})
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"kid": kid, "revoked_previous": in.RevokePrevious})
+}
+
 func (a *API) revokeKey(c *fiber.Ctx) error {
 	id, err := uuid.Parse(c.Params("id"))
 	if err != nil {

@@ -14,7 +14,8 @@ import (
 )
 
 // Handler reacts to one channel: OnNotify gets the payload (a project ref);
-// OnReset drops everything after a reconnect.
+// OnReset drops everything each time the LISTENs are (re)established:
+// notifications sent before were not heard.
 type Handler struct {
 	OnNotify func(payload string)
 	OnReset  func()
@@ -48,13 +49,11 @@ func (l *Listener) Ready() <-chan struct{} { return l.ready }
 // Run listens until ctx ends, reconnecting with backoff.
 func (l *Listener) Run(ctx context.Context) {
 	backoff := 100 * time.Millisecond
-	first := true
 	for ctx.Err() == nil {
-		connected, err := l.session(ctx, !first)
+		connected, err := l.session(ctx)
 		if ctx.Err() != nil {
 			return
 		}
-		first = false
 		if connected {
 			// A working session ended: retry quickly again, or every later
 			// outage would keep the longest wait of the first one.
@@ -72,7 +71,7 @@ func (l *Listener) Run(ctx context.Context) {
 
 // session connects, listens and dispatches until the connection fails;
 // connected says whether its LISTENs were in place.
-func (l *Listener) session(ctx context.Context, reconnect bool) (connected bool, err error) {
+func (l *Listener) session(ctx context.Context) (connected bool, err error) {
 	cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	conn, err := pgx.Connect(cctx, l.url)
 	cancel()
@@ -91,9 +90,9 @@ func (l *Listener) session(ctx context.Context, reconnect bool) (connected bool,
 			return false, err
 		}
 	}
-	if reconnect {
-		l.resetAll()
-	}
+	// Whatever was cached before these LISTENs were in place, at start as
+	// after a reconnect, may have missed a notification: drop it.
+	l.resetAll()
 	l.once.Do(func() { close(l.ready) })
 	for {
 		n, err := conn.WaitForNotification(ctx)

@@ -108,6 +108,73 @@ func (k *Keys) Invalidate(ref string) { k.cache.Remove(ref) }
 // Purge forgets every project's keys (after the listener reconnects).
 func (k *Keys) Purge() { k.cache.Purge() }
 
+// retiredKeyKeep is how long a retired key keeps verifying: the longest
+// access-token lifetime a project may set (jwt_expiry_seconds).
+const retiredKeyKeep = 7 * 24 * time.Hour
+
+// Rotate makes a new signing key active. Tokens signed with the previous
+// keys stay valid until they expire (a retired key verifies for
+// retiredKeyKeep, then goes), unless revokePrevious removes them at once:
+// after a leak, every access token issued so far is refused and clients
+// must refresh. Every instance reloads the key set through NOTIFY.
+func (k *Keys) Rotate(ctx context.Context, ref string, revokePrevious bool, audit store.Audit) (string, error) {
+	row, err := k.newKeyRow(ref)
+	if err != nil {
+		return "", err
+	}
+	err = pgx.BeginFunc(ctx, k.pool, func(tx pgx.Tx) error {
+		if revokePrevious {
+			if _, err := tx.Exec(ctx, `delete from plinth.auth_signing_keys where project_ref = $1`, ref); err != nil {
+				return err
+			}
+		} else {
+			if _, err := tx.Exec(ctx, `update plinth.auth_signing_keys set retired_at = now() where project_ref = $1 and retired_at is null`, ref); err != nil {
+				return err
+			}
+			if _, err := tx.Exec(ctx, `delete from plinth.auth_signing_keys where project_ref = $1 and retired_at < now() - make_interval(secs => $2)`,
+				ref, retiredKeyKeep.Seconds()); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.Exec(ctx, `insert into plinth.auth_signing_keys (project_ref, kid, public_key, private_key) values ($1, $2, $3, $4)`,
+			ref, row.kid, row.pub, row.sealed); err != nil {
+			return err
+		}
+		if err := store.WriteAudit(ctx, tx, audit); err != nil {
+			return err
+		}
+		return store.Notify(ctx, tx, store.ChannelProject, ref)
+	})
+	if err != nil {
+		return "", fmt.Errorf("rotate signing key of %s: %w", ref, err)
+	}
+	k.Invalidate(ref)
+	return row.kid, nil
+}
+
+// KeyInfo describes a stored signing key (never its private half).
+type KeyInfo struct {
+	KID       string     `json:"kid"`
+	Alg       string     `json:"alg"`
+	Active    bool       `json:"active"`
+	CreatedAt time.Time  `json:"created_at"`
+	RetiredAt *time.Time `json:"retired_at"`
+}
+
+// List returns a project's signing keys, the active one first.
+func (k *Keys) List(ctx context.Context, ref string) ([]KeyInfo, error) {
+	rows, err := k.pool.Query(ctx, `select kid, alg, retired_at is null, created_at, retired_at from plinth.auth_signing_keys
+		where project_ref = $1 order by retired_at is null desc, created_at desc`, ref)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (KeyInfo, error) {
+		var ki KeyInfo
+		err := r.Scan(&ki.KID, &ki.Alg, &ki.Active, &ki.CreatedAt, &ki.RetiredAt)
+		return ki, err
+	})
+}
+
 func keyAAD(ref, kid string) []byte { return []byte("auth-signing-key\x00" + ref + "\x00" + kid) }
 
 func (k *Keys) load(ctx context.Context, ref string) (*KeySet, error) {
@@ -146,25 +213,39 @@ func (k *Keys) load(ctx context.Context, ref string) (*KeySet, error) {
 	return s, rows.Err()
 }
 
-// create stores a new active key unless another instance made one first
-// (the partial unique index allows one active key per project).
-func (k *Keys) create(ctx context.Context, ref string) error {
+// keyRow is a new key as stored: its kid, public key and sealed private key.
+type keyRow struct {
+	kid         string
+	pub, sealed []byte
+}
+
+func (k *Keys) newKeyRow(ref string) (keyRow, error) {
 	key, err := NewSigningKey()
 	if err != nil {
-		return err
+		return keyRow{}, err
 	}
 	pub, err := marshalPublic(key.Public)
 	if err != nil {
-		return err
+		return keyRow{}, err
 	}
 	priv, err := x509.MarshalPKCS8PrivateKey(key.Private)
+	if err != nil {
+		return keyRow{}, err
+	}
+	return keyRow{kid: key.KID, pub: pub, sealed: k.sealer.Seal(priv, keyAAD(ref, key.KID))}, nil
+}
+
+// create stores a new active key unless another instance made one first
+// (the partial unique index allows one active key per project).
+func (k *Keys) create(ctx context.Context, ref string) error {
+	row, err := k.newKeyRow(ref)
 	if err != nil {
 		return err
 	}
 	err = pgx.BeginFunc(ctx, k.pool, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `insert into plinth.auth_signing_keys (project_ref, kid, public_key, private_key)
 			values ($1, $2, $3, $4) on conflict (project_ref) where retired_at is null do nothing`,
-			ref, key.KID, pub, k.sealer.Seal(priv, keyAAD(ref, key.KID)))
+			ref, row.kid, row.pub, row.sealed)
 		if err != nil {
 			return err
 		}
