@@ -114,9 +114,10 @@ func (m *Manager) open(c Credentials, ref string) (*pgxpool.Pool, error) {
 	}
 	cc.RuntimeParams["application_name"] = "plinth:" + ref
 	cc.RuntimeParams["search_path"] = pgx.Identifier{c.Schema}.Sanitize()
-	// Statements are sent unnamed, in order, in one pipeline: the query that
-	// follows the role switch is parsed only once that role is in force (the
-	// NOINHERIT login itself cannot even see the schema).
+	// No statement cache of pgx's own: it would prepare on the login role,
+	// which cannot even see the schema (NOINHERIT). QueryRow prepares data
+	// statements itself, inside the request's pipeline after the role
+	// switch (prepared.go).
 	cc.DefaultQueryExecMode = pgx.QueryExecModeExec
 	pc, err := pgxpool.ParseConfig("")
 	if err != nil {
