@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -98,6 +99,33 @@ type Arg struct {
 func (s *Schema) Table(name string) (*Table, bool) {
 	t, ok := s.Tables[name]
 	return t, ok
+}
+
+// Computed returns the function that serves as column name of table, as
+// PostgREST's computed fields: a function of the schema whose one argument
+// is the table's row type and which returns one value. A real column of
+// that name wins.
+func (s *Schema) Computed(table, name string) (*Function, bool) {
+	for _, f := range s.Functions[name] {
+		if len(f.Args) == 1 && !f.ReturnsSet && f.ReturnType != "void" && s.localType(f.Args[0].Type) == table {
+			return f, true
+		}
+	}
+	return nil, false
+}
+
+// localType is the name of a type of this schema from its format_type()
+// spelling ("p_x.people", "\"p_x\".\"My Table\""), or "" for another schema's.
+func (s *Schema) localType(t string) string {
+	for _, prefix := range []string{s.Name + ".", `"` + s.Name + `".`} {
+		if rest, ok := strings.CutPrefix(t, prefix); ok {
+			if len(rest) >= 2 && rest[0] == '"' && rest[len(rest)-1] == '"' {
+				rest = strings.ReplaceAll(rest[1:len(rest)-1], `""`, `"`)
+			}
+			return rest
+		}
+	}
+	return ""
 }
 
 // TableNames returns the table names in order.

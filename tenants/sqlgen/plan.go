@@ -170,10 +170,20 @@ func (b *builder) field(n *node, f query.Field) (string, string, error) {
 	if n.scalar {
 		return "", "", errColumnNotFound(n.table.Name, f.Name)
 	}
-	if _, ok := n.table.Column(f.Name); !ok {
-		return "", "", errColumnNotFound(n.table.Name, f.Name)
-	}
 	expr := n.alias + "." + quote(f.Name)
+	if _, ok := n.table.Column(f.Name); !ok {
+		fn, ok := b.s.Computed(n.table.Name, f.Name)
+		if !ok {
+			return "", "", errColumnNotFound(n.table.Name, f.Name)
+		}
+		// A computed field calls its function, which the caller must be
+		// allowed to execute like any other, on the row (cast, as written
+		// rows come from a CTE of anonymous records).
+		if _, err := b.access("rpc:"+fn.Name, "execute"); err != nil {
+			return "", "", err
+		}
+		expr = b.qualified(fn.Name) + "(" + n.alias + "::" + b.qualified(n.table.Name) + ")"
+	}
 	key := f.Name
 	for _, st := range f.JSON {
 		op := "->"
