@@ -251,11 +251,18 @@ func (r *Redis) run(ctx context.Context, sh *redisShard, key string, l Limit, ba
 		k.tokens, k.expires = leftover, now.Add(reserveFor)
 		k.remaining, k.resetAt = res.Remaining, now.Add(res.ResetAfter)
 	}
+	// A failed call fails the checks queued behind it too: another call
+	// now would only wait out the same timeout (the breaker takes over).
+	failed := batch[0].err
 	var next []*waiter
 	for _, w := range k.waiting {
-		if k.take(w, now) {
+		switch {
+		case failed != nil:
+			w.err = failed
 			close(w.done)
-		} else {
+		case k.take(w, now):
+			close(w.done)
+		default:
 			next = append(next, w)
 		}
 	}

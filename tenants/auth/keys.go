@@ -123,6 +123,11 @@ func (k *Keys) Rotate(ctx context.Context, ref string, revokePrevious bool, audi
 		return "", err
 	}
 	err = pgx.BeginFunc(ctx, k.pool, func(tx pgx.Tx) error {
+		// Concurrent rotations of a project take turns (each would
+		// otherwise retire the other's key, or meet the one-active index).
+		if _, err := tx.Exec(ctx, `select 1 from plinth.projects where ref = $1 for update`, ref); err != nil {
+			return err
+		}
 		if revokePrevious {
 			if _, err := tx.Exec(ctx, `delete from plinth.auth_signing_keys where project_ref = $1`, ref); err != nil {
 				return err
@@ -178,8 +183,11 @@ func (k *Keys) List(ctx context.Context, ref string) ([]KeyInfo, error) {
 func keyAAD(ref, kid string) []byte { return []byte("auth-signing-key\x00" + ref + "\x00" + kid) }
 
 func (k *Keys) load(ctx context.Context, ref string) (*KeySet, error) {
+	// A retired key verifies for retiredKeyKeep, whether or not another
+	// rotation has removed it yet.
 	rows, err := k.pool.Query(ctx, `select kid, public_key, private_key, retired_at is null
-		from plinth.auth_signing_keys where project_ref = $1`, ref)
+		from plinth.auth_signing_keys
+		where project_ref = $1 and (retired_at is null or retired_at > now() - make_interval(secs => $2))`, ref, retiredKeyKeep.Seconds())
 	if err != nil {
 		return nil, fmt.Errorf("load signing keys of %s: %w", ref, err)
 	}

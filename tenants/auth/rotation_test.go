@@ -75,6 +75,14 @@ func TestSigningKeyRotation(t *testing.T) {
 		t.Fatalf("signing keys: %+v", keys)
 	}
 
+	// A retired key stops verifying after the longest token lifetime, even
+	// if no later rotation has removed it.
+	superQuery[int64](t, ts, `with u as (update plinth.auth_signing_keys set retired_at = now() - interval '8 days' where kid = $1 returning 1) select count(*) from u`, kid0)
+	patchAuth(t, ts, "rotkeys", map[string]any{"jwt_expiry_seconds": 3600}) // any project change drops cached keys
+	if res := c.do(t, "GET", "/user", s0.AccessToken, nil); res.Status != http.StatusForbidden {
+		t.Fatalf("a token of a key retired 8 days ago: %d %s", res.Status, res.Body)
+	}
+
 	// After a leak: revoke everything signed so far, everywhere.
 	if res := ts.Admin(t, "POST", "/projects/rotkeys/auth/signing-keys/rotate", map[string]any{"revoke_previous": true}); res.Status != http.StatusOK {
 		t.Fatalf("rotate and revoke: %d %s", res.Status, res.Body)

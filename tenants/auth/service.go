@@ -719,7 +719,8 @@ func (s *Service) UpdateUserByID(ctx context.Context, p *store.Project, id strin
 				raw_user_meta_data = $2, raw_app_meta_data = $3,
 				encrypted_password = coalesce(nullif($4, ''), encrypted_password),
 				email = coalesce(nullif($5, ''), email),
-				email_confirmed_at = case when $6 then coalesce(email_confirmed_at, now()) when $5 <> '' then null else email_confirmed_at end,
+				email_confirmed_at = case when $6 then coalesce(email_confirmed_at, now())
+					when $5 <> '' and $5 is distinct from email then null else email_confirmed_at end,
 				is_anonymous = is_anonymous and not $7,
 				updated_at = now()
 			where id = $1 returning `+userCols, uid, metaJSON, appJSON, hash, email, confirm, linking))
@@ -734,7 +735,7 @@ func (s *Service) UpdateUserByID(ctx context.Context, p *store.Project, id strin
 			err = insertEmailIdentity(ctx, tx, t, uid, email, confirm, false)
 		case email != "":
 			_, err = tx.Exec(ctx, `update `+t.identities+` set identity_data = identity_data || jsonb_build_object('email', $2::text, 'email_verified', $3::bool), updated_at = now()
-				where user_id = $1 and provider = 'email'`, uid, email, confirm)
+				where user_id = $1 and provider = 'email'`, uid, email, updated.EmailConfirmedAt != nil)
 		}
 		if err != nil {
 			return err

@@ -273,6 +273,15 @@ func TestAuthAdmin(t *testing.T) {
 	if moved.userID() != id {
 		t.Fatal("signed in as another user")
 	}
+	// Re-sending the same email keeps it confirmed, even with auto_confirm off.
+	patchAuth(t, ts, "adm", map[string]any{"auto_confirm": false})
+	res = admin("PUT", "/users/"+id, map[string]any{"email": "moved@example.com"})
+	res.JSON(t, &upd)
+	if res.Status != 200 || upd["email_confirmed_at"] == nil {
+		t.Fatalf("same email again: %d %s", res.Status, res.Body)
+	}
+	c.signIn(t, "moved@example.com", "changed-by-admin")
+	patchAuth(t, ts, "adm", map[string]any{"auto_confirm": true})
 	authError(t, admin("PUT", "/users/"+id, map[string]any{"email": "pending@example.com"}), 422, "email_exists")
 	authError(t, admin("PUT", "/users/"+id, map[string]any{"password": "123"}), 422, "weak_password")
 	authError(t, admin("PUT", "/users/00000000-0000-4000-8000-000000000000", map[string]any{"user_metadata": map[string]any{}}), 404, "user_not_found")

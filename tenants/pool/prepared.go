@@ -78,7 +78,3 @@ func (st *statements) add(sql string, sd *pgconn.StatementDescription) {
 	st.prepared[sql] = sd
 	delete(st.seen, sql)
 }
-
-// forget drops what the connection knows after an error that leaves its
-// statements in doubt.
-func (st *statements) forget(sql string) { delete(st.prepared, sql) }

@@ -181,9 +181,10 @@ func queryRow(ctx context.Context, conn *pgx.Conn, s Session, sql string, args [
 	if err != nil {
 		var pe *pgconn.PgError
 		if errors.As(err, &pe) && (pe.Code == "26000" || pe.Code == "0A000") {
-			// Statement gone or its plan no longer fits: prepare afresh
-			// under a new name next time.
-			st.forget(sql)
+			// A statement is gone (tenant code can DEALLOCATE, the settings
+			// statement's too) or its plan no longer fits: prepare
+			// everything afresh, under new names, next time.
+			st.reset()
 		}
 	}
 	if cerr := pl.Close(); err == nil && cerr != nil {

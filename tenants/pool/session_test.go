@@ -249,3 +249,36 @@ func TestStatementsBoundedPerConnection(t *testing.T) {
 		t.Fatalf("after reset: got %q", got)
 	}
 }
+
+// Tenant code that deallocates the connection's statements (here a function
+// running DEALLOCATE ALL) costs at most the next request: the connection
+// then prepares everything afresh, the settings statement included.
+func TestConnectionRecoversFromDeallocate(t *testing.T) {
+	t.Parallel()
+	tn := newTenant(t)
+	tn.exec(t, fmt.Sprintf(`create function %[1]s.forget() returns text language plpgsql as $$ begin execute 'deallocate all'; return 'gone'; end $$;
+alter function %[1]s.forget() owner to %[2]s;`, tn.schema, tn.owner))
+	q := "select title from " + tn.schema + ".items where id = $1"
+	for range 3 { // prepared by now, with the settings statement
+		tn.must(t, tn.owner, q, 1)
+	}
+	if tn.prepared(t) == 0 {
+		t.Fatal("nothing prepared")
+	}
+	forget := "select " + tn.schema + ".forget()"
+	for range 2 { // the second run is prepared, so its deallocate hits it too
+		tn.query(tn.owner, forget)
+	}
+	failures := 0
+	for range 5 {
+		if _, err := tn.query(tn.owner, q, 2); err != nil {
+			failures++
+		}
+	}
+	if failures > 1 {
+		t.Fatalf("%d of 5 requests failed after DEALLOCATE ALL; the connection should recover after one", failures)
+	}
+	if got := tn.must(t, tn.owner, q, 3); got != "item 3" {
+		t.Fatalf("got %q", got)
+	}
+}

@@ -100,11 +100,14 @@ func FuzzPayload(f *testing.F) {
 		if len(rows) != len(p.rows) {
 			t.Fatalf("%d rows, encoding/json finds %d", len(p.rows), len(rows))
 		}
+		if len(rows) > 0 && len(p.keys) != len(rows[0]) {
+			t.Fatalf("first object's ordered keys %q, encoding/json finds %d", p.keys, len(rows[0]))
+		}
 		for i, r := range rows {
 			if len(r) != len(p.rows[i]) {
 				t.Fatalf("row %d keys %q, encoding/json finds %d", i, p.rows[i], len(r))
 			}
-			for _, k := range p.rows[i] {
+			for k := range p.rows[i] {
 				if _, ok := r[k]; !ok {
 					t.Fatalf("row %d key %q unknown to encoding/json (%v)", i, k, r)
 				}

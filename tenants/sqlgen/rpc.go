@@ -77,7 +77,7 @@ func Call(s *schema.Schema, name string, req *Request, in CallInput) (*Statement
 			if err := json.Unmarshal(trimmed, &body); err != nil {
 				return nil, errInvalidBody(jsonError(err))
 			}
-			keys = objectKeys(trimmed, false)
+			keys = objectKeys(trimmed)
 		}
 	}
 	f, mode, err := chooseFunction(s, name, keys, !in.Get, in.SingleObject)

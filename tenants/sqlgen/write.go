@@ -17,11 +17,14 @@ import (
 
 // payload is a parsed JSON request body: one or more objects.
 type payload struct {
-	raw   []byte     // always a JSON array of objects
-	rows  [][]string // each object's keys, in the order written
+	raw   []byte   // always a JSON array of objects
+	rows  []keySet // each object's keys
 	array bool
-	keys  []string // keys of the first object
+	keys  []string // keys of the first object, in the order written
 }
+
+// keySet is one object's keys.
+type keySet map[string]struct{}
 
 // maxJSONDepth is encoding/json's nesting limit, kept for request bodies.
 const maxJSONDepth = 10000
@@ -46,7 +49,8 @@ func parsePayload(body []byte, columns []string) (*payload, error) {
 	p := &payload{}
 	switch v := gjson.ParseBytes(trimmed); {
 	case v.IsObject():
-		p.rows = [][]string{keysOf(v)}
+		keys, set := keysOf(v)
+		p.rows, p.keys = []keySet{set}, keys
 		p.raw = make([]byte, 0, len(trimmed)+2)
 		p.raw = append(append(append(p.raw, '['), trimmed...), ']')
 	case v.IsArray():
@@ -54,7 +58,11 @@ func parsePayload(body []byte, columns []string) (*payload, error) {
 		v.ForEach(func(_, el gjson.Result) bool {
 			objects = el.IsObject()
 			if objects {
-				p.rows = append(p.rows, keysOf(el))
+				keys, set := keysOf(el)
+				if p.rows == nil {
+					p.keys = keys
+				}
+				p.rows = append(p.rows, set)
 			}
 			return objects
 		})
@@ -64,9 +72,6 @@ func parsePayload(body []byte, columns []string) (*payload, error) {
 		p.raw, p.array = trimmed, true
 	default:
 		return nil, errInvalidBody("the body must be a JSON object or an array of objects")
-	}
-	if len(p.rows) > 0 {
-		p.keys = p.rows[0]
 	}
 	if columns == nil && len(p.rows) > 1 {
 		for _, r := range p.rows[1:] {
@@ -78,16 +83,19 @@ func parsePayload(body []byte, columns []string) (*payload, error) {
 	return p, nil
 }
 
-// keysOf returns an object's keys in the order written, once each.
-func keysOf(obj gjson.Result) []string {
+// keysOf returns an object's keys in the order written, once each, and as
+// a set (a set, not a scan of the list: a body may hold many keys).
+func keysOf(obj gjson.Result) ([]string, keySet) {
 	var keys []string
+	set := keySet{}
 	obj.ForEach(func(k, _ gjson.Result) bool {
-		if !slices.Contains(keys, k.Str) {
+		if _, dup := set[k.Str]; !dup {
+			set[k.Str] = struct{}{}
 			keys = append(keys, k.Str)
 		}
 		return true
 	})
-	return keys
+	return keys, set
 }
 
 // jsonDepth is the deepest nesting of arrays and objects in a JSON text
@@ -131,46 +139,23 @@ func jsonError(err error) string {
 	return strings.TrimPrefix(err.Error(), "json: ")
 }
 
-// sameKeys reports whether two objects have the same keys in any order.
-func sameKeys(a, b []string) bool {
+// sameKeys reports whether two objects have the same keys.
+func sameKeys(a, b keySet) bool {
 	if len(a) != len(b) {
 		return false
 	}
-	for _, k := range a {
-		if !slices.Contains(b, k) {
+	for k := range a {
+		if _, ok := b[k]; !ok {
 			return false
 		}
 	}
 	return true
 }
 
-// objectKeys returns the keys of the first object in written order (maps
-// forget it, and the column list should follow the client's order).
-func objectKeys(body []byte, array bool) []string {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	if array {
-		if _, err := dec.Token(); err != nil {
-			return nil
-		}
-	}
-	if _, err := dec.Token(); err != nil { // {
-		return nil
-	}
-	var keys []string
-	for dec.More() {
-		t, err := dec.Token()
-		if err != nil {
-			return keys
-		}
-		k, _ := t.(string)
-		if !slices.Contains(keys, k) {
-			keys = append(keys, k)
-		}
-		var skip json.RawMessage
-		if err := dec.Decode(&skip); err != nil {
-			return keys
-		}
-	}
+// objectKeys returns a JSON object's keys in the order written (a map
+// forgets it, and SQL should follow the client's order).
+func objectKeys(body []byte) []string {
+	keys, _ := keysOf(gjson.ParseBytes(body))
 	return keys
 }
 
@@ -315,7 +300,7 @@ func (m *mutation) insertSelect(p *payload, cols []*schema.Column, where string)
 func (m *mutation) missingSome(p *payload, cols []*schema.Column) bool {
 	for _, r := range p.rows {
 		for _, c := range cols {
-			if !slices.Contains(r, c.Name) {
+			if _, ok := r[c.Name]; !ok {
 				return true
 			}
 		}
