@@ -26,6 +26,10 @@ type payload struct {
 // keySet is one object's keys.
 type keySet map[string]struct{}
 
+// jsonSpace is the whitespace JSON allows around a value (not every Unicode
+// space: "\f{}" is not JSON).
+const jsonSpace = " \t\r\n"
+
 // maxJSONDepth is encoding/json's nesting limit, kept for request bodies.
 const maxJSONDepth = 10000
 
@@ -34,7 +38,7 @@ const maxJSONDepth = 10000
 // in PostgREST. Postgres reads the values; Go only needs the keys, so the
 // body is validated and walked without decoding it into Go values.
 func parsePayload(body []byte, columns []string) (*payload, error) {
-	trimmed := bytes.TrimSpace(body)
+	trimmed := bytes.Trim(body, jsonSpace)
 	if len(trimmed) == 0 {
 		return nil, errInvalidBody("")
 	}
