@@ -65,8 +65,12 @@ func fixture() *schema.Schema {
 // assertions see exactly the JSON clients get.
 func doc(t *testing.T) map[string]any {
 	t.Helper()
-	d := Build(fixture(), Options{Ref: "shop", ServerURL: "https://api.example.com/p/shop/rest/v1"})
-	b, err := d.JSON()
+	return docWith(t, Options{Ref: "shop", ServerURL: "https://api.example.com/p/shop/rest/v1"})
+}
+
+func docWith(t *testing.T, o Options) map[string]any {
+	t.Helper()
+	b, err := Build(fixture(), o).JSON()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -295,15 +299,7 @@ func BenchmarkBuild(b *testing.B) {
 // may use, and still defines every row type it refers to.
 func TestFollowsPrivileges(t *testing.T) {
 	allowed := map[string]bool{"authors select": true, "rpc:by_genre execute": true, "rpc:add execute": true}
-	d := Build(fixture(), Options{Ref: "shop", Allow: func(object, action string) bool { return allowed[object+" "+action] }})
-	b, err := d.JSON()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out map[string]any
-	if err := json.Unmarshal(b, &out); err != nil {
-		t.Fatal(err)
-	}
+	out := docWith(t, Options{Ref: "shop", Allow: func(object, action string) bool { return allowed[object+" "+action] }})
 	paths := at(t, out, "paths").(map[string]any)
 	var names []string
 	for p := range paths {
@@ -344,7 +340,7 @@ func TestFollowsPrivileges(t *testing.T) {
 	}
 
 	// Nothing allowed: only the description itself.
-	d = Build(fixture(), Options{Ref: "shop", Allow: func(string, string) bool { return false }})
+	d := Build(fixture(), Options{Ref: "shop", Allow: func(string, string) bool { return false }})
 	if len(d.Paths) != 1 || len(d.Components.Schemas) != 1 {
 		t.Fatalf("deny-all document: %d paths, %d schemas", len(d.Paths), len(d.Components.Schemas))
 	}
