@@ -404,3 +404,32 @@ func TestAuthAndUserLimits(t *testing.T) {
 		t.Fatal("bob limited by alice's budget")
 	}
 }
+
+// plinth_ratelimit_redis_calls_total counts the calls that reached Redis:
+// sequential requests under a small limit (never reserved) cost one each.
+func TestRedisCallsMetric(t *testing.T) {
+	t.Parallel()
+	ts := testserver.Start(t, trustLoopback, withRedis(t))
+	p := ts.CreateProject(t, "counted")
+	putRules(t, ts, "counted", `[{"role":"anon","per":"ip","rate":100,"period_seconds":60}]`)
+	calls := func() int {
+		for _, line := range strings.Split(string(ts.Do(t, "GET", "/metrics", nil, nil).Body), "\n") {
+			if v, ok := strings.CutPrefix(line, "plinth_ratelimit_redis_calls_total "); ok {
+				n, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return int(n)
+			}
+		}
+		t.Fatal("no plinth_ratelimit_redis_calls_total in /metrics")
+		return 0
+	}
+	before := calls()
+	for range 5 {
+		get(t, ts, p, p.AnonKey, "203.0.113.9")
+	}
+	if got := calls() - before; got != 5 {
+		t.Fatalf("%d Redis calls for 5 requests under a small limit, want 5", got)
+	}
+}
