@@ -1,7 +1,6 @@
 package server
 
 import (
-	"context"
 	"errors"
 	"net/http"
 	"strings"
@@ -9,6 +8,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/plinth-dev/plinth/internal/lazyctx"
 	"github.com/plinth-dev/plinth/platform/apierror"
 	"github.com/plinth-dev/plinth/platform/registry"
 	"github.com/plinth-dev/plinth/platform/store"
@@ -49,8 +49,9 @@ func (s *Server) loadProject(c *fiber.Ctx) error {
 		return apierror.ErrProjectUnknown
 	}
 	// Every project request gets a deadline: waiting for a busy project's
-	// pool or a slow statement ends in a clear 503, never a hang.
-	ctx, cancel := context.WithTimeout(c.UserContext(), s.cfg.StatementTimeout+2*time.Second)
+	// pool or a slow statement ends in a clear 503, never a hang. It arms a
+	// timer only if something has to wait (lazyctx).
+	ctx, cancel := lazyctx.WithTimeout(c.UserContext(), s.cfg.StatementTimeout+2*time.Second)
 	defer cancel()
 	c.SetUserContext(ctx)
 	p, err := s.registry.Project(ctx, ref)

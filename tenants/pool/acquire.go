@@ -40,13 +40,58 @@ func (e *BusyError) Fields() (code, message, details, hint string) {
 		"Retry shortly; long-running queries hold connections until their statement timeout."
 }
 
-// acquire takes a connection from p, waiting at most AcquireWait (or ctx).
-func acquire(ctx context.Context, p *pgxpool.Pool) (*pgxpool.Conn, error) {
-	wctx, cancel := context.WithTimeout(ctx, AcquireWait)
-	defer cancel()
-	c, err := p.Acquire(wctx)
-	if err != nil && ctx.Err() == nil && errors.Is(wctx.Err(), context.DeadlineExceeded) {
-		return nil, &BusyError{Wait: AcquireWait, err: err}
+// Pool is one project's connection pool. Every user of its connections
+// takes one of its slots first (as many as the pool has connections), so a
+// request can tell without waiting whether a connection is free, and only a
+// request that must wait pays for a timer.
+type Pool struct {
+	pgx   *pgxpool.Pool
+	slots chan struct{}
+}
+
+func newPool(p *pgxpool.Pool) *Pool {
+	return &Pool{pgx: p, slots: make(chan struct{}, p.Config().MaxConns)}
+}
+
+// Close closes the pool's connections, waiting for borrowed ones.
+func (p *Pool) Close() { p.pgx.Close() }
+
+// Stat is pgxpool's statistics of the pool.
+func (p *Pool) Stat() *pgxpool.Stat { return p.pgx.Stat() }
+
+// conn is a connection borrowed with its slot.
+type conn struct {
+	*pgxpool.Conn
+	slots chan struct{}
+}
+
+func (c conn) release() {
+	c.Release()
+	<-c.slots
+}
+
+// acquire takes a connection, waiting at most AcquireWait (or until ctx
+// ends) for a slot. Once it holds a slot, a connection is idle or may be
+// opened, so pgxpool gets the unwatched view of a request context
+// (lazyctx): connecting is bounded by its deadline and ConnectTimeout.
+func (p *Pool) acquire(ctx, unwatched context.Context) (conn, error) {
+	select {
+	case p.slots <- struct{}{}:
+	default:
+		t := time.NewTimer(AcquireWait)
+		defer t.Stop()
+		select {
+		case p.slots <- struct{}{}:
+		case <-t.C:
+			return conn{}, &BusyError{Wait: AcquireWait, err: errors.New("every connection is in use")}
+		case <-ctx.Done():
+			return conn{}, ctx.Err()
+		}
 	}
-	return c, err
+	c, err := p.pgx.Acquire(unwatched)
+	if err != nil {
+		<-p.slots
+		return conn{}, err
+	}
+	return conn{Conn: c, slots: p.slots}, nil
 }

@@ -40,7 +40,7 @@ type Manager struct {
 
 type entry struct {
 	ref   string
-	pool  *pgxpool.Pool
+	pool  *Pool
 	creds Credentials // what its connections sign in with
 }
 
@@ -72,7 +72,7 @@ func New(opts Options, resolve Resolver) (*Manager, error) {
 }
 
 // Get returns the project's pool, opening it (without connecting) if needed.
-func (m *Manager) Get(ctx context.Context, ref string) (*pgxpool.Pool, error) {
+func (m *Manager) Get(ctx context.Context, ref string) (*Pool, error) {
 	m.mu.Lock()
 	if el, ok := m.pools[ref]; ok {
 		m.lru.MoveToFront(el)
@@ -105,7 +105,7 @@ func (m *Manager) Get(ctx context.Context, ref string) (*pgxpool.Pool, error) {
 	return p, nil
 }
 
-func (m *Manager) open(c Credentials, ref string) (*pgxpool.Pool, error) {
+func (m *Manager) open(c Credentials, ref string) (*Pool, error) {
 	cc := m.base.Copy()
 	cc.User = c.Role
 	cc.Password = c.Password
@@ -119,6 +119,11 @@ func (m *Manager) open(c Credentials, ref string) (*pgxpool.Pool, error) {
 	// statements itself, inside the request's pipeline after the role
 	// switch (prepared.go).
 	cc.DefaultQueryExecMode = pgx.QueryExecModeExec
+	// Requests hand pgxpool a context it does not watch (see acquire): a
+	// new connection's dial and sign-in are bounded here instead.
+	if cc.ConnectTimeout == 0 {
+		cc.ConnectTimeout = 5 * time.Second
+	}
 	pc, err := pgxpool.ParseConfig("")
 	if err != nil {
 		return nil, err
@@ -129,7 +134,11 @@ func (m *Manager) open(c Credentials, ref string) (*pgxpool.Pool, error) {
 	pc.MaxConnIdleTime = m.idleClose
 	pc.HealthCheckPeriod = m.idleClose / 2
 	pc.MaxConnLifetime = 30 * time.Minute
-	return pgxpool.NewWithConfig(context.Background(), pc)
+	p, err := pgxpool.NewWithConfig(context.Background(), pc)
+	if err != nil {
+		return nil, err
+	}
+	return newPool(p), nil
 }
 
 func (m *Manager) evictLocked(el *list.Element) {
@@ -181,7 +190,7 @@ func (m *Manager) DropAll() {
 // Close closes every pool and waits for them.
 func (m *Manager) Close() {
 	m.mu.Lock()
-	var ps []*pgxpool.Pool
+	var ps []*Pool
 	for el := m.lru.Front(); el != nil; el = el.Next() {
 		ps = append(ps, el.Value.(*entry).pool)
 	}

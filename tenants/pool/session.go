@@ -9,7 +9,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
-	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/plinth-dev/plinth/internal/lazyctx"
 )
 
 // Session is what a request sets before its query runs: the project role it
@@ -74,18 +75,38 @@ func (s Session) values() [][]byte {
 // run between BEGIN and ROLLBACK, still in the same round trip. Both
 // statements are prepared on the connection the first time it runs them
 // (see prepared.go), in the same round trip.
-func QueryRow(ctx context.Context, p *pgxpool.Pool, s Session, sql string, args ...any) ([][]byte, error) {
-	c, err := acquire(ctx, p) // a bounded wait: see AcquireWait
+//
+// A request context (lazyctx) is not watched by pgx: the connection's I/O
+// deadline bounds the round trip instead, which costs no timer of its own.
+func QueryRow(ctx context.Context, p *Pool, s Session, sql string, args ...any) ([][]byte, error) {
+	qctx, unwatched := lazyctx.Unwatched(ctx)
+	c, err := p.acquire(ctx, qctx) // a bounded wait: see AcquireWait
 	if err != nil {
 		return nil, err
 	}
-	defer c.Release()
-	out, err := queryRow(ctx, c.Conn(), s, sql, args)
-	if err != nil && !c.Conn().IsClosed() && c.Conn().PgConn().TxStatus() != 'I' {
+	defer c.release()
+	conn := c.Conn.Conn()
+	var deadline time.Time
+	if unwatched {
+		deadline, _ = ctx.Deadline()
+		if time.Until(deadline) <= 0 {
+			return nil, context.DeadlineExceeded
+		}
+		nc := conn.PgConn().Conn()
+		_ = nc.SetDeadline(deadline)
+		defer func() { _ = nc.SetDeadline(time.Time{}) }()
+	}
+	out, err := queryRow(qctx, conn, s, sql, args)
+	if err != nil && unwatched && !time.Now().Before(deadline) {
+		// pgx saw an I/O timeout; callers (and apierror) know it as the
+		// request's deadline.
+		err = fmt.Errorf("%w: %w", context.DeadlineExceeded, err)
+	}
+	if err != nil && !conn.IsClosed() && conn.PgConn().TxStatus() != 'I' {
 		// The failed statement skipped the queued ROLLBACK; end the
 		// transaction so the connection goes back to the pool clean (if
 		// this fails too, Release destroys the connection).
-		_, _ = c.Exec(context.WithoutCancel(ctx), "rollback")
+		_, _ = conn.Exec(context.WithoutCancel(ctx), "rollback")
 	}
 	return out, err
 }
@@ -251,11 +272,14 @@ type Result struct {
 // on a connection of its own that is thrown away afterwards: tenant SQL may
 // leave session state behind (SET, temp tables, an open transaction) and no
 // later request may inherit it. It returns the last statement's result.
-func Script(ctx context.Context, p *pgxpool.Pool, role, schema string, timeout time.Duration, sql string) (*Result, error) {
-	c, err := p.Acquire(ctx)
+func Script(ctx context.Context, p *Pool, role, schema string, timeout time.Duration, sql string) (*Result, error) {
+	c, err := p.acquire(ctx, ctx)
 	if err != nil {
 		return nil, err
 	}
+	// The slot is held until the script ends: a hijacked connection still
+	// counts against the project's connections.
+	defer func() { <-p.slots }()
 	conn := c.Hijack()
 	defer conn.Close(context.WithoutCancel(ctx))
 	pc := conn.PgConn()

@@ -11,7 +11,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/plinth-dev/plinth/internal/testenv"
 )
@@ -23,7 +22,7 @@ func TestMain(m *testing.M) { os.Exit(testenv.Main(m)) }
 // every call reuses the same connection and its prepared statements.
 type tenant struct {
 	super       *pgx.Conn
-	pool        *pgxpool.Pool
+	pool        *Pool
 	schema      string
 	owner, anon string
 }
