@@ -40,13 +40,25 @@ func (c *Context) arm() context.Context {
 }
 
 func (c *Context) release() {
-	c.once.Do(func() {
-		// Cancelled before anything waited: end as a cancelled context
-		// does, without ever having started a timer.
-		c.armed, c.cancel = context.WithCancel(c.parent)
-	})
-	c.cancel()
+	// Cancelled before anything waited: end as a cancelled context does,
+	// without ever having started a timer.
+	c.once.Do(func() { c.armed = canceled{c.parent} })
+	if c.cancel != nil {
+		c.cancel()
+	}
 }
+
+// canceled is a context that has ended by cancellation.
+type canceled struct{ context.Context }
+
+func (canceled) Done() <-chan struct{} { return closedChan }
+func (canceled) Err() error            { return context.Canceled }
+
+var closedChan = func() chan struct{} {
+	c := make(chan struct{})
+	close(c)
+	return c
+}()
 
 // Deadline returns the deadline without arming the timer.
 func (c *Context) Deadline() (time.Time, bool) { return c.deadline, true }

@@ -135,14 +135,14 @@ var redisSeed = maphash.MakeSeed()
 func (r *Redis) Allow(ctx context.Context, key string, l Limit) (Result, error) {
 	sh := r.shard(key)
 	now := r.now()
-	self := &waiter{}
 	sh.mu.Lock()
 	k := sh.key(key, now)
 	k.count(now)
-	if k.take(self, now) {
+	if res, ok := k.take(now); ok {
 		sh.mu.Unlock()
-		return self.res, nil
+		return res, nil
 	}
+	self := &waiter{}
 	if k.busy {
 		self.done = make(chan struct{})
 		k.waiting = append(k.waiting, self)
@@ -190,18 +190,17 @@ func (k *redisKey) count(now time.Time) {
 	k.seen++
 }
 
-// take answers w from the reservation, if one is left.
-func (k *redisKey) take(w *waiter, now time.Time) bool {
+// take answers a check from the reservation, if one is left.
+func (k *redisKey) take(now time.Time) (Result, bool) {
 	if k.tokens == 0 {
-		return false
+		return Result{}, false
 	}
 	if !now.Before(k.expires) {
 		k.tokens = 0
-		return false
+		return Result{}, false
 	}
 	k.tokens--
-	w.res = Result{Allowed: true, Remaining: k.remaining + k.tokens, ResetAfter: max(k.resetAt.Sub(now), 0)}
-	return true
+	return Result{Allowed: true, Remaining: k.remaining + k.tokens, ResetAfter: max(k.resetAt.Sub(now), 0)}, true
 }
 
 // reserve is how many requests beyond need the next call should take: what
@@ -256,15 +255,17 @@ func (r *Redis) run(ctx context.Context, sh *redisShard, key string, l Limit, ba
 	failed := batch[0].err
 	var next []*waiter
 	for _, w := range k.waiting {
-		switch {
-		case failed != nil:
+		if failed != nil {
 			w.err = failed
 			close(w.done)
-		case k.take(w, now):
-			close(w.done)
-		default:
-			next = append(next, w)
+			continue
 		}
+		if res, ok := k.take(now); ok {
+			w.res = res
+			close(w.done)
+			continue
+		}
+		next = append(next, w)
 	}
 	k.waiting = nil
 	if len(next) > 0 {

@@ -23,33 +23,36 @@ type check struct {
 	res    Result
 }
 
-// rendered is what one request's checks put on the response.
+// rendered is what one request's checks put on the response. The byte
+// slices point into the caller's buffer: the response header copies them,
+// so rendering allocates nothing for the usual single policy.
 type rendered struct {
-	policy, rateLimit string    // RateLimit-Policy, RateLimit
-	trio              [3]string // X-RateLimit-Limit, -Remaining, -Reset
-	binding           Policy
-	refused           bool
-	retryAfter        int // whole seconds, when refused
+	policy     string    // RateLimit-Policy
+	rateLimit  []byte    // RateLimit
+	limit      string    // X-RateLimit-Limit
+	remaining  []byte    // X-RateLimit-Remaining
+	reset      []byte    // X-RateLimit-Reset
+	binding    Policy
+	refused    bool
+	retryAfter int // whole seconds, when refused
 }
 
-// render builds the headers for the checks of one request. Both structured
-// fields list every policy applied ("anon";q=100;w=1, ...); the X-RateLimit
-// trio describes the binding one: the refusing policy that frees up last,
-// or else the one with the fewest requests left.
-func render(checks []check) rendered {
+// render builds the headers for the checks of one request into buf. Both
+// structured fields list every policy applied ("anon";q=100;w=1, ...); the
+// X-RateLimit trio describes the binding one: the refusing policy that
+// frees up last, or else the one with the fewest requests left.
+func render(checks []check, buf []byte) rendered {
 	var out rendered
-	var policy, rl []byte
 	bind := -1
+	rl := buf[:0]
 	for i, ch := range checks {
 		p := ch.policy
 		if p.item == "" {
 			p = p.rendered()
 		}
 		if i > 0 {
-			policy = append(policy, ", "...)
 			rl = append(rl, ", "...)
 		}
-		policy = append(policy, p.item...)
 		rl = append(append(rl, p.sfName...), ";r="...)
 		rl = strconv.AppendInt(rl, int64(remaining(ch.res)), 10)
 		rl = append(rl, ";t="...)
@@ -62,21 +65,32 @@ func render(checks []check) rendered {
 			out.retryAfter = max(out.retryAfter, ceilSeconds(ch.res.RetryAfter), 1)
 		}
 	}
-	out.rateLimit = string(rl)
+	out.rateLimit = rl
 	if len(checks) == 1 {
 		out.policy = checks[0].policy.item // no copy for the usual single policy
 	}
 	if out.policy == "" {
-		out.policy = string(policy)
+		items := make([]string, len(checks))
+		for i, ch := range checks {
+			p := ch.policy
+			if p.item == "" {
+				p = p.rendered()
+			}
+			items[i] = p.item
+		}
+		out.policy = strings.Join(items, ", ")
 	}
 	if bind >= 0 {
 		b := checks[bind]
-		limit := b.policy.limit
-		if limit == "" {
-			limit = strconv.Itoa(b.policy.Limit.Rate)
-		}
 		out.binding = b.policy
-		out.trio = [3]string{limit, strconv.Itoa(remaining(b.res)), strconv.Itoa(ceilSeconds(b.res.ResetAfter))}
+		out.limit = b.policy.limit
+		if out.limit == "" {
+			out.limit = strconv.Itoa(b.policy.Limit.Rate)
+		}
+		rest := rl[len(rl):]
+		out.remaining = strconv.AppendInt(rest, int64(remaining(b.res)), 10)
+		rest = out.remaining[len(out.remaining):]
+		out.reset = strconv.AppendInt(rest, int64(ceilSeconds(b.res.ResetAfter)), 10)
 	}
 	return out
 }

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/plinth-dev/plinth/platform/apierror"
@@ -111,10 +112,19 @@ func (p Policy) matches(scope, role string) bool {
 type ruleSet struct {
 	rules    []Policy
 	defaults []Policy
+
+	// What forRequest answered, per scope and role (a handful of each).
+	mu   sync.RWMutex
+	memo map[scopeRole][]Policy
 }
 
+type scopeRole struct{ scope, role string }
+
+// maxMemo bounds the memo (roles come from tokens; a few are expected).
+const maxMemo = 64
+
 func compile(rules []Rule, d Defaults) *ruleSet {
-	rs := &ruleSet{defaults: d.policies()}
+	rs := &ruleSet{defaults: d.policies(), memo: map[scopeRole][]Policy{}}
 	for _, r := range rules {
 		rs.rules = append(rs.rules, Policy{Name: policyName(r, rules), Scope: r.Scope, Role: r.Role, Per: r.Per,
 			Limit: Limit{Rate: r.Rate, Period: time.Duration(r.PeriodSeconds) * time.Second, Burst: r.Burst}}.rendered())
@@ -144,11 +154,24 @@ func policyName(r Rule, all []Rule) string {
 // forRequest returns the policies for a request: the project's rules for the
 // caller's role, or else the platform default, on every request; and for an
 // auth scope also the project's rules for that scope, or else its default.
+// The slice is shared: callers must not change it.
 func (rs *ruleSet) forRequest(scope, role string) []Policy {
-	out := rs.pick(nil, ScopeAPI, role)
+	k := scopeRole{scope, role}
+	rs.mu.RLock()
+	out, ok := rs.memo[k]
+	rs.mu.RUnlock()
+	if ok {
+		return out
+	}
+	out = rs.pick(nil, ScopeAPI, role)
 	if scope != ScopeAPI {
 		out = rs.pick(out, scope, role)
 	}
+	rs.mu.Lock()
+	if len(rs.memo) < maxMemo {
+		rs.memo[k] = out
+	}
+	rs.mu.Unlock()
 	return out
 }
 

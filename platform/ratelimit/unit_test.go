@@ -199,26 +199,28 @@ func TestRender(t *testing.T) {
 	t.Parallel()
 	anon := Policy{Name: "anon", Per: "ip", Limit: Limit{Rate: 100, Period: time.Second, Burst: 100}}
 	signin := Policy{Name: "signin", Per: "ip", Limit: Limit{Rate: 30, Period: 5 * time.Minute, Burst: 30}}
-	r := render([]check{{anon, Result{Allowed: true, Remaining: 57, ResetAfter: 430 * time.Millisecond}}})
-	if r.policy != `"anon";q=100;w=1` || r.rateLimit != `"anon";r=57;t=1` || r.trio != [3]string{"100", "57", "1"} || r.refused {
+	trio := func(r rendered) [3]string { return [3]string{r.limit, string(r.remaining), string(r.reset)} }
+	var buf [8]byte // smaller than needed: render grows past it
+	r := render([]check{{anon, Result{Allowed: true, Remaining: 57, ResetAfter: 430 * time.Millisecond}}}, buf[:])
+	if r.policy != `"anon";q=100;w=1` || string(r.rateLimit) != `"anon";r=57;t=1` || trio(r) != [3]string{"100", "57", "1"} || r.refused {
 		t.Fatalf("allowed: %+v", r)
 	}
 	r = render([]check{
 		{anon, Result{Allowed: true, Remaining: 99, ResetAfter: 10 * time.Millisecond}},
 		{signin, Result{RetryAfter: 9500 * time.Millisecond, ResetAfter: 300 * time.Second}},
-	})
-	if r.policy != `"anon";q=100;w=1, "signin";q=30;w=300` || r.rateLimit != `"anon";r=99;t=1, "signin";r=0;t=300` {
+	}, make([]byte, 256))
+	if r.policy != `"anon";q=100;w=1, "signin";q=30;w=300` || string(r.rateLimit) != `"anon";r=99;t=1, "signin";r=0;t=300` {
 		t.Fatalf("two policies: %+v", r)
 	}
-	if !r.refused || r.retryAfter != 10 || r.binding.Name != "signin" || r.trio != [3]string{"30", "0", "300"} {
+	if !r.refused || r.retryAfter != 10 || r.binding.Name != "signin" || trio(r) != [3]string{"30", "0", "300"} {
 		t.Fatalf("refused: %+v", r)
 	}
 	// Without a refusal the policy with the fewest requests left binds.
 	r = render([]check{
 		{anon, Result{Allowed: true, Remaining: 3, ResetAfter: time.Second}},
 		{signin, Result{Allowed: true, Remaining: 29, ResetAfter: 10 * time.Second}},
-	})
-	if r.binding.Name != "anon" || r.trio[1] != "3" {
+	}, nil)
+	if r.binding.Name != "anon" || string(r.remaining) != "3" || string(r.rateLimit) != `"anon";r=3;t=1, "signin";r=29;t=10` {
 		t.Fatalf("binding: %+v", r)
 	}
 	if s := sfString(`a"b\c` + "\n"); s != `"a\"b\\c"` {
