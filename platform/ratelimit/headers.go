@@ -27,11 +27,11 @@ type check struct {
 // slices point into the caller's buffer: the response header copies them,
 // so rendering allocates nothing for the usual single policy.
 type rendered struct {
-	policy     string    // RateLimit-Policy
-	rateLimit  []byte    // RateLimit
-	limit      string    // X-RateLimit-Limit
-	remaining  []byte    // X-RateLimit-Remaining
-	reset      []byte    // X-RateLimit-Reset
+	policy     string // RateLimit-Policy
+	rateLimit  []byte // RateLimit
+	limit      string // X-RateLimit-Limit
+	remaining  []byte // X-RateLimit-Remaining
+	reset      []byte // X-RateLimit-Reset
 	binding    Policy
 	refused    bool
 	retryAfter int // whole seconds, when refused
