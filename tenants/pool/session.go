@@ -79,10 +79,34 @@ func (s Session) values() [][]byte {
 // A request context (lazyctx) is not watched by pgx: the connection's I/O
 // deadline bounds the round trip instead, which costs no timer of its own.
 func QueryRow(ctx context.Context, p *Pool, s Session, sql string, args ...any) ([][]byte, error) {
+	var out [][]byte
+	err := QueryRowFunc(ctx, p, s, sql, args, func(raw [][]byte) error {
+		if raw == nil {
+			return nil
+		}
+		out = make([][]byte, len(raw))
+		for i, v := range raw {
+			if v != nil {
+				out[i] = append([]byte(nil), v...)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// QueryRowFunc is QueryRow handing the first row's raw values (nil without
+// a row) to read instead of copying them: they are valid only during the
+// call. A later error (the statement failing after its row, or the commit)
+// still fails QueryRowFunc, so read must not commit anything to the outside.
+func QueryRowFunc(ctx context.Context, p *Pool, s Session, sql string, args []any, read func([][]byte) error) error {
 	qctx, unwatched := lazyctx.Unwatched(ctx)
 	c, err := p.acquire(ctx, qctx) // a bounded wait: see AcquireWait
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer c.release()
 	conn := c.Conn.Conn()
@@ -90,13 +114,13 @@ func QueryRow(ctx context.Context, p *Pool, s Session, sql string, args ...any) 
 	if unwatched {
 		deadline, _ = ctx.Deadline()
 		if time.Until(deadline) <= 0 {
-			return nil, context.DeadlineExceeded
+			return context.DeadlineExceeded
 		}
 		nc := conn.PgConn().Conn()
 		_ = nc.SetDeadline(deadline)
 		defer func() { _ = nc.SetDeadline(time.Time{}) }()
 	}
-	out, err := queryRow(qctx, conn, s, sql, args)
+	err = queryRow(qctx, conn, s, sql, args, read)
 	if err != nil && unwatched && !time.Now().Before(deadline) {
 		// pgx saw an I/O timeout; callers (and apierror) know it as the
 		// request's deadline.
@@ -108,16 +132,16 @@ func QueryRow(ctx context.Context, p *Pool, s Session, sql string, args ...any) 
 		// this fails too, Release destroys the connection).
 		_, _ = conn.Exec(context.WithoutCancel(ctx), "rollback")
 	}
-	return out, err
+	return err
 }
 
-func queryRow(ctx context.Context, conn *pgx.Conn, s Session, sql string, args []any) ([][]byte, error) {
+func queryRow(ctx context.Context, conn *pgx.Conn, s Session, sql string, args []any, read func([][]byte) error) error {
 	// Arguments are encoded as the unnamed-statement mode does (text, types
 	// left to Postgres), so a prepared statement sees exactly what an
 	// unprepared one would.
 	var eqb pgx.ExtendedQueryBuilder
 	if err := eqb.Build(conn.TypeMap(), nil, args); err != nil {
-		return nil, err
+		return err
 	}
 	settings := s.settings()
 	pc := conn.PgConn()
@@ -144,7 +168,6 @@ func queryRow(ctx context.Context, conn *pgx.Conn, s Session, sql string, args [
 	}
 	pl.SendPipelineSync()
 
-	var out [][]byte
 	err := func() error {
 		if err := pl.Flush(); err != nil {
 			return err
@@ -181,16 +204,21 @@ func queryRow(ctx context.Context, conn *pgx.Conn, s Session, sql string, args [
 			return fmt.Errorf("pipeline: expected a result, got %T", res)
 		}
 		if rr.NextRow() {
-			raw := rr.Values()
-			out = make([][]byte, len(raw))
-			for i, v := range raw {
-				if v != nil {
-					out[i] = append([]byte(nil), v...)
-				}
+			if err := read(rr.Values()); err != nil {
+				_, _ = rr.Close()
+				return err
 			}
-		}
-		if _, err := rr.Close(); err != nil {
-			return err
+			if _, err := rr.Close(); err != nil {
+				return err
+			}
+		} else {
+			// No row: a failed statement says why here.
+			if _, err := rr.Close(); err != nil {
+				return err
+			}
+			if err := read(nil); err != nil {
+				return err
+			}
 		}
 		if s.Rollback {
 			if err := skipResult(pl); err != nil {
@@ -211,10 +239,7 @@ func queryRow(ctx context.Context, conn *pgx.Conn, s Session, sql string, args [
 	if cerr := pl.Close(); err == nil && cerr != nil {
 		err = cerr
 	}
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
+	return err
 }
 
 // send queues a statement: prepared before (sd), prepared now (name), or

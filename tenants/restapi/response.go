@@ -15,9 +15,9 @@ import (
 	"github.com/plinth-dev/plinth/tenants/sqlgen"
 )
 
-// result is the one row every statement returns (see sqlgen's Col*).
+// result is the one row every statement returns (see sqlgen's Col*), but
+// for its body, which run puts into the response.
 type result struct {
-	body     []byte
 	count    int64
 	total    int64 // -1: not counted
 	location []string
@@ -27,7 +27,7 @@ func parseResult(row [][]byte) (*result, error) {
 	if len(row) <= sqlgen.ColLocation {
 		return nil, fmt.Errorf("data API: statement returned %d columns", len(row))
 	}
-	res := &result{body: row[sqlgen.ColBody], total: -1}
+	res := &result{total: -1}
 	var err error
 	if res.count, err = strconv.ParseInt(string(row[sqlgen.ColCount]), 10, 64); err != nil {
 		return nil, fmt.Errorf("data API: row count: %w", err)
@@ -101,10 +101,7 @@ func (r *request) respondRows(res *result) error {
 	}
 	c.Status(status)
 	c.Set(fiber.HeaderContentType, contentType(r.sql.Media))
-	if r.sql.NoBody {
-		return nil
-	}
-	return c.Send(res.body)
+	return nil
 }
 
 // respondWrite answers POST (201), and PATCH, PUT, DELETE (200 with a
@@ -129,7 +126,7 @@ func (r *request) respondWrite(res *result, stmt *sqlgen.Statement, table string
 		return nil
 	}
 	c.Set(fiber.HeaderContentType, contentType(r.sql.Media))
-	return c.Send(res.body)
+	return nil
 }
 
 // location is PostgREST's Location of an inserted row: /table?pk=eq.value.

@@ -162,16 +162,30 @@ func (h *Handler) run(r *request, stmt *sqlgen.Statement) (*result, error) {
 	if err != nil {
 		return nil, err
 	}
-	row, err := pool.QueryRow(r.ctx, p, pool.Session{
+	var res *result
+	err = pool.QueryRowFunc(r.ctx, p, pool.Session{
 		Role: r.who.DBRole, Claims: r.who.ClaimsJSON(), StatementTimeout: h.d.StatementTimeout,
 		Timezone: r.sql.Prefer.Timezone,
 		ReadOnly: r.isRead() || stmt.ReadOnly,
 		Rollback: r.sql.Prefer.Tx == query.TxRollback,
-	}, stmt.SQL, stmt.Args...)
+	}, stmt.SQL, stmt.Args, func(row [][]byte) error {
+		var err error
+		if res, err = parseResult(row); err != nil {
+			return err
+		}
+		// Postgres built the body: it goes from the connection's buffer
+		// straight into the response's. The respond step only adds
+		// headers; an error after this point replaces the body.
+		if !r.sql.NoBody && !stmt.Void {
+			r.c.Response().SetBody(row[sqlgen.ColBody])
+		}
+		return nil
+	})
 	if err != nil {
+		r.c.Response().ResetBody()
 		return nil, err
 	}
-	return parseResult(row)
+	return res, nil
 }
 
 func (h *Handler) read(c *fiber.Ctx) error {

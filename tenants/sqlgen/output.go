@@ -37,6 +37,7 @@ type final struct {
 
 func (b *builder) finish(f *final) string {
 	var w sqlBuf
+	w.Grow(len(f.with) + len(f.rows) + len(f.total) + len(f.location) + 128)
 	w.w(f.with, "select ")
 	body := b.bodyExpr(f)
 	if len(f.checks) > 0 {
@@ -125,10 +126,9 @@ func (b *builder) shapeFor(n *node) shape {
 // countExpr renders ColTotal for Prefer: count on a read whose rows come
 // from r (its FROM and WHERE).
 func (b *builder) countExpr(root *node, r *rendered) (string, error) {
-	exact := "(select count(*) from " + r.countSource() + ")"
 	switch b.req.Prefer.Count {
 	case query.CountExact:
-		return exact, nil
+		return "(select count(*) from " + r.from + r.filterJoins + r.where + ")", nil
 	case query.CountPlanned, query.CountEstimated:
 	default:
 		return "", nil

@@ -28,7 +28,10 @@ func Read(s *schema.Schema, table string, req *Request) (*Statement, error) {
 	if err != nil {
 		return nil, err
 	}
-	f := &final{rows: r.query(), shape: b.shapeFor(root), keys: root.outputKeys(), total: total}
+	f := &final{rows: r.query(), shape: b.shapeFor(root), total: total}
+	if f.shape == shapeCSV {
+		f.keys = root.outputKeys()
+	}
 	if req.singular() {
 		f.checks = append(f.checks, b.singularCheck())
 	}

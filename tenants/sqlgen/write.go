@@ -252,7 +252,10 @@ func (m *mutation) finish(cte string, location bool) (*Statement, error) {
 		if err != nil {
 			return nil, err
 		}
-		f.rows, f.shape, f.keys = r.query(), b.shapeFor(root), root.outputKeys()
+		f.rows, f.shape = r.query(), b.shapeFor(root)
+		if f.shape == shapeCSV {
+			f.keys = root.outputKeys()
+		}
 	}
 	if req.Prefer.Count != "" {
 		f.total = "count(*)"
