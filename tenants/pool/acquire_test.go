@@ -63,18 +63,32 @@ func TestAcquireWaitBounded(t *testing.T) {
 func TestRequestDeadlineEndsQuery(t *testing.T) {
 	t.Parallel()
 	tn := newTenant(t)
-	ctx, cancel := lazyctx.WithTimeout(context.Background(), 300*time.Millisecond)
-	defer cancel()
-	start := time.Now()
-	_, err := QueryRow(ctx, tn.pool, Session{Role: tn.anon, StatementTimeout: 10 * time.Second}, "select pg_sleep(5)")
-	if took := time.Since(start); took > 3*time.Second {
-		t.Errorf("slow statement answered after %v, want about the 300ms deadline", took)
+	slow := func(arg string) error {
+		ctx, cancel := lazyctx.WithTimeout(context.Background(), 300*time.Millisecond)
+		defer cancel()
+		start := time.Now()
+		_, err := QueryRow(ctx, tn.pool, Session{Role: tn.anon, StatementTimeout: 10 * time.Second}, "select pg_sleep($1::float8)", arg)
+		if took := time.Since(start); took > 3*time.Second {
+			t.Errorf("slow statement answered after %v, want about the 300ms deadline", took)
+		}
+		return err
 	}
-	if !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("want the deadline, got %v", err)
-	}
-	if ae := apierror.From(err, true); ae.Code != apierror.CodeTimeout {
-		t.Errorf("deadline maps to %d %s", ae.Status, ae.Code)
+	// Unprepared (through pgx's pipeline), then prepared (the direct
+	// protocol path, once the connection has seen the statement twice).
+	for i, arg := range []string{"5", "0", "0", "0", "5"} {
+		err := slow(arg)
+		if arg == "0" {
+			if err != nil {
+				t.Fatalf("call %d: %v", i, err)
+			}
+			continue
+		}
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("call %d: want the deadline, got %v", i, err)
+		}
+		if ae := apierror.From(err, true); ae.Code != apierror.CodeTimeout {
+			t.Errorf("deadline maps to %d %s", ae.Status, ae.Code)
+		}
 	}
 	next, cancelNext := lazyctx.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancelNext()

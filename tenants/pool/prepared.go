@@ -39,6 +39,7 @@ type statements struct {
 	prepared map[string]*pgconn.StatementDescription
 	seen     map[string]struct{}
 	next     int
+	wire     wire
 }
 
 func statementsOf(pc *pgconn.PgConn) *statements {

@@ -111,7 +111,9 @@ func QueryRowFunc(ctx context.Context, p *Pool, s Session, sql string, args []an
 	defer c.release()
 	conn := c.Conn.Conn()
 	var deadline time.Time
+	runCtx := qctx
 	if unwatched {
+		runCtx = context.Background() // pgx then skips its context watch altogether
 		deadline, _ = ctx.Deadline()
 		if time.Until(deadline) <= 0 {
 			return context.DeadlineExceeded
@@ -120,7 +122,7 @@ func QueryRowFunc(ctx context.Context, p *Pool, s Session, sql string, args []an
 		_ = nc.SetDeadline(deadline)
 		defer func() { _ = nc.SetDeadline(time.Time{}) }()
 	}
-	err = queryRow(qctx, conn, s, sql, args, read)
+	err = queryRow(runCtx, conn, s, sql, args, read)
 	if err != nil && unwatched && !time.Now().Before(deadline) {
 		// pgx saw an I/O timeout; callers (and apierror) know it as the
 		// request's deadline.
@@ -136,13 +138,6 @@ func QueryRowFunc(ctx context.Context, p *Pool, s Session, sql string, args []an
 }
 
 func queryRow(ctx context.Context, conn *pgx.Conn, s Session, sql string, args []any, read func([][]byte) error) error {
-	// Arguments are encoded as the unnamed-statement mode does (text, types
-	// left to Postgres), so a prepared statement sees exactly what an
-	// unprepared one would.
-	var eqb pgx.ExtendedQueryBuilder
-	if err := eqb.Build(conn.TypeMap(), nil, args); err != nil {
-		return err
-	}
 	settings := s.settings()
 	pc := conn.PgConn()
 	st := statementsOf(pc)
@@ -152,6 +147,20 @@ func queryRow(ctx context.Context, conn *pgx.Conn, s Session, sql string, args [
 	}
 	setDesc, setName := st.lookup(settings)
 	qDesc, qName := st.lookup(sql)
+	if setDesc != nil && qDesc != nil && !reset && !s.Rollback {
+		if qArgs, ok := st.wire.textArgs(args); ok {
+			err := runPrepared(ctx, pc, &st.wire, setDesc, st.wire.settings(s), qDesc, qArgs, read)
+			resetIfGone(st, err)
+			return err
+		}
+	}
+	// Arguments are encoded as the unnamed-statement mode does (text, types
+	// left to Postgres), so a prepared statement sees exactly what an
+	// unprepared one would.
+	var eqb pgx.ExtendedQueryBuilder
+	if err := eqb.Build(conn.TypeMap(), nil, args); err != nil {
+		return err
+	}
 
 	pl := pc.StartPipeline(ctx)
 	if reset {
@@ -227,19 +236,21 @@ func queryRow(ctx context.Context, conn *pgx.Conn, s Session, sql string, args [
 		}
 		return nil
 	}()
-	if err != nil {
-		var pe *pgconn.PgError
-		if errors.As(err, &pe) && (pe.Code == "26000" || pe.Code == "0A000") {
-			// A statement is gone (tenant code can DEALLOCATE, the settings
-			// statement's too) or its plan no longer fits: prepare
-			// everything afresh, under new names, next time.
-			st.reset()
-		}
-	}
+	resetIfGone(st, err)
 	if cerr := pl.Close(); err == nil && cerr != nil {
 		err = cerr
 	}
 	return err
+}
+
+// resetIfGone makes the connection prepare everything afresh, under new
+// names, after a statement is gone (tenant code can DEALLOCATE, the
+// settings statement's too) or its plan no longer fits.
+func resetIfGone(st *statements, err error) {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && (pe.Code == "26000" || pe.Code == "0A000") {
+		st.reset()
+	}
 }
 
 // send queues a statement: prepared before (sd), prepared now (name), or
