@@ -4,6 +4,10 @@
 package metrics
 
 import (
+	"strconv"
+	"sync"
+	"time"
+
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 )
@@ -13,13 +17,24 @@ type Metrics struct {
 	Registry *prometheus.Registry
 	Requests *prometheus.CounterVec
 	Duration *prometheus.HistogramVec
+
+	// The vectors' children per label values (a few route classes and
+	// statuses), so counting a request does not hash its labels each time.
+	mu        sync.RWMutex
+	counters  map[classStatus]prometheus.Counter
+	durations map[string]prometheus.Observer
+}
+
+type classStatus struct {
+	class  string
+	status int
 }
 
 // New registers the collectors.
 func New() *Metrics {
 	r := prometheus.NewRegistry()
 	m := &Metrics{
-		Registry: r,
+		Registry: r, counters: map[classStatus]prometheus.Counter{}, durations: map[string]prometheus.Observer{},
 		Requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "plinth_http_requests_total", Help: "HTTP requests by route class and status.",
 		}, []string{"class", "status"}),
@@ -30,6 +45,24 @@ func New() *Metrics {
 	}
 	r.MustRegister(m.Requests, m.Duration, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
+}
+
+// Request counts one answered request of a route class and its latency.
+func (m *Metrics) Request(class string, status int, d time.Duration) {
+	k := classStatus{class, status}
+	m.mu.RLock()
+	c, okC := m.counters[k]
+	o, okO := m.durations[class]
+	m.mu.RUnlock()
+	if !okC || !okO {
+		c = m.Requests.WithLabelValues(class, strconv.Itoa(status))
+		o = m.Duration.WithLabelValues(class)
+		m.mu.Lock()
+		m.counters[k], m.durations[class] = c, o
+		m.mu.Unlock()
+	}
+	c.Inc()
+	o.Observe(d.Seconds())
 }
 
 // CounterVec registers a counter with labels on the server's registry.

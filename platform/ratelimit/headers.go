@@ -4,6 +4,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/plinth-dev/plinth/internal/fasthdr"
 )
 
 // Header names (DESIGN.md §7.4): the IETF draft's structured fields
@@ -15,6 +17,15 @@ const (
 	HeaderRemaining  = "X-RateLimit-Remaining"
 	HeaderReset      = "X-RateLimit-Reset"
 	HeaderRetryAfter = "Retry-After"
+)
+
+// The names as fasthttp stores them (see fasthdr.Canonical).
+var (
+	canonPolicy    = fasthdr.Canonical(HeaderPolicy)
+	canonRateLimit = fasthdr.Canonical(HeaderRateLimit)
+	canonLimit     = fasthdr.Canonical(HeaderLimit)
+	canonRemaining = fasthdr.Canonical(HeaderRemaining)
+	canonReset     = fasthdr.Canonical(HeaderReset)
 )
 
 // check is one policy applied to one request.

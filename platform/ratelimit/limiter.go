@@ -28,6 +28,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/plinth-dev/plinth/internal/loadcache"
+	"github.com/plinth-dev/plinth/internal/fasthdr"
 	"github.com/plinth-dev/plinth/platform/apierror"
 	"github.com/plinth-dev/plinth/platform/metrics"
 	"github.com/plinth-dev/plinth/platform/store"
@@ -238,11 +239,11 @@ func (l *Limiter) handle(c *fiber.Ctx, scope, code string) error {
 	// as far as escape analysis can tell, so it cannot live on the stack).
 	r := render(checks, make([]byte, 0, 96))
 	h := &c.Response().Header
-	h.Set(HeaderPolicy, r.policy)
-	h.SetBytesV(HeaderRateLimit, r.rateLimit)
-	h.Set(HeaderLimit, r.limit)
-	h.SetBytesV(HeaderRemaining, r.remaining)
-	h.SetBytesV(HeaderReset, r.reset)
+	fasthdr.Set(h, canonPolicy, r.policy)
+	fasthdr.SetBytes(h, canonRateLimit, r.rateLimit)
+	fasthdr.Set(h, canonLimit, r.limit)
+	fasthdr.SetBytes(h, canonRemaining, r.remaining)
+	fasthdr.SetBytes(h, canonReset, r.reset)
 	if !r.refused {
 		return c.Next()
 	}

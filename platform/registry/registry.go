@@ -7,6 +7,7 @@ package registry
 import (
 	"context"
 	"errors"
+	"hash/maphash"
 	"time"
 
 	lru "github.com/hashicorp/golang-lru/v2/expirable"
@@ -21,7 +22,20 @@ type Registry struct {
 	store    *store.Store
 	sealer   *seal.Sealer
 	projects *lru.LRU[string, *store.Project]
-	keys     *lru.LRU[string, *store.APIKey] // by hex(hash); misses are not cached
+	// keys is keyed by two seeded hashes of the presented key rather than
+	// its SHA-256 (which only a miss computes, to look the key up): every
+	// request presents a key, and SHA-256 cost a small request more than
+	// the whole cache lookup. The seeds are secret and random per instance,
+	// so a forged key would have to collide with a valid one on 128 unknown
+	// bits. Raw keys are never kept; misses are not cached.
+	keys  *lru.LRU[keyID, *store.APIKey]
+	seeds [2]maphash.Seed
+}
+
+type keyID [2]uint64
+
+func (r *Registry) keyID(key string) keyID {
+	return keyID{maphash.String(r.seeds[0], key), maphash.String(r.seeds[1], key)}
 }
 
 // New makes a Registry. Entries also expire after ttl as a backstop should a
@@ -30,7 +44,8 @@ func New(s *store.Store, sealer *seal.Sealer, size int, ttl time.Duration) *Regi
 	return &Registry{
 		store: s, sealer: sealer,
 		projects: lru.NewLRU[string, *store.Project](size, nil, ttl),
-		keys:     lru.NewLRU[string, *store.APIKey](size*2, nil, ttl),
+		keys:     lru.NewLRU[keyID, *store.APIKey](size*2, nil, ttl),
+		seeds:    [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()},
 	}
 }
 
@@ -52,12 +67,11 @@ var ErrWrongProject = errors.New("key belongs to another project")
 
 // Authenticate resolves a key for project ref and returns its role.
 func (r *Registry) Authenticate(ctx context.Context, ref, key string) (*store.APIKey, error) {
-	h := store.HashSecret(key)
-	id := string(h)
+	id := r.keyID(key)
 	k, ok := r.keys.Get(id)
 	if !ok {
 		var err error
-		if k, err = r.store.KeyByHash(ctx, h); err != nil {
+		if k, err = r.store.KeyByHash(ctx, store.HashSecret(key)); err != nil {
 			return nil, err
 		}
 		r.keys.Add(id, k)

@@ -27,9 +27,9 @@ func (s *Server) mountDashboard(app *fiber.App) {
 // authenticated and authorized by the platform policy.
 func asServiceRole(c *fiber.Ctx) error {
 	p := projectOf(c)
-	c.Locals(localPrincipal, &principal.Principal{
+	stateOf(c).principal = &principal.Principal{
 		Ref: p.Ref, Role: principal.ServiceRole, DBRole: p.Schema + "_owner",
 		Claims: map[string]any{"role": principal.ServiceRole},
-	})
+	}
 	return c.Next()
 }

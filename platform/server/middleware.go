@@ -1,35 +1,76 @@
 package server
 
 import (
+	"crypto/rand"
+	"encoding/binary"
 	"errors"
 	"log/slog"
 	"net/http"
-	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/google/uuid"
 
+	"github.com/plinth-dev/plinth/internal/fasthdr"
 	"github.com/plinth-dev/plinth/platform/apierror"
+	"github.com/plinth-dev/plinth/platform/store"
 	"github.com/plinth-dev/plinth/tenants/principal"
 )
 
-const (
-	localRequestID = "plinth.request_id"
-	localPrincipal = "plinth.principal"
-	localProject   = "plinth.project"
-)
+// reqState is what the middleware learns about a request. It is kept in
+// one local because a request looks it up a dozen times, and fasthttp's
+// user values are a list searched by comparing interface keys.
+type reqState struct {
+	id        string
+	project   *store.Project
+	principal *principal.Principal
+}
+
+type stateKey struct{}
+
+func stateOf(c *fiber.Ctx) *reqState {
+	st, _ := c.Locals(stateKey{}).(*reqState)
+	if st == nil {
+		st = &reqState{}
+		c.Locals(stateKey{}, st)
+	}
+	return st
+}
 
 // requestID keeps a sane incoming X-Request-Id (so traces join up) or makes one.
-func requestID(c *fiber.Ctx) error {
-	id := c.Get(fiber.HeaderXRequestID)
+func (s *Server) requestID(c *fiber.Ctx) error {
+	id := string(c.Request().Header.Peek(fiber.HeaderXRequestID))
 	if !validRequestID(id) {
-		id = uuid.NewString()
+		id = s.requestIDs.next()
 	}
-	c.Locals(localRequestID, id)
-	c.Set(fiber.HeaderXRequestID, id)
+	stateOf(c).id = id
+	fasthdr.Set(&c.Response().Header, fiber.HeaderXRequestID, id)
 	return c.Next()
+}
+
+// requestIDs makes request ids without reading randomness per request:
+// UUID-shaped (version 8, custom), a random prefix per server and a
+// counter, so ids stay unique across instances.
+type requestIDs struct {
+	prefix [8]byte
+	n      atomic.Uint64
+}
+
+func newRequestIDs() *requestIDs {
+	r := &requestIDs{}
+	_, _ = rand.Read(r.prefix[:])
+	return r
+}
+
+func (r *requestIDs) next() string {
+	var b uuid.UUID
+	copy(b[:8], r.prefix[:])
+	binary.BigEndian.PutUint64(b[8:], r.n.Add(1))
+	b[6] = b[6]&0x0f | 0x80 // version 8
+	b[8] = b[8]&0x3f | 0x80 // RFC 9562 variant (the counter keeps 62 bits)
+	return b.String()
 }
 
 func validRequestID(id string) bool {
@@ -80,11 +121,10 @@ func (s *Server) observe(c *fiber.Ctx) error {
 	status := c.Response().StatusCode()
 	class := routeClass(c.Path())
 	d := time.Since(start)
-	s.metrics.Requests.WithLabelValues(class, strconv.Itoa(status)).Inc()
+	s.metrics.Request(class, status, d)
 	if p := projectOf(c); p != nil && (class == "rest" || class == "auth") {
 		s.usage.Record(p.Ref, status)
 	}
-	s.metrics.Duration.WithLabelValues(class).Observe(d.Seconds())
 	level := slog.LevelDebug
 	if status >= 500 {
 		level = slog.LevelError
@@ -94,7 +134,7 @@ func (s *Server) observe(c *fiber.Ctx) error {
 	// Checked first: building the record's attributes allocates, and data
 	// requests log at debug level, which production runs without.
 	if ctx := c.UserContext(); s.log.Enabled(ctx, level) {
-		s.log.Log(ctx, level, "request", "id", c.Locals(localRequestID), "method", c.Method(),
+		s.log.Log(ctx, level, "request", "id", stateOf(c).id, "method", c.Method(),
 			"path", c.Path(), "status", status, "ms", float64(d.Microseconds())/1000)
 	}
 	return nil
@@ -103,7 +143,7 @@ func (s *Server) observe(c *fiber.Ctx) error {
 // errorHandler is the single place errors become responses.
 func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 	anonymous := true
-	if p, ok := c.Locals(localPrincipal).(*principal.Principal); ok {
+	if p := principalOf(c); p != nil {
 		anonymous = p.Anonymous()
 	}
 	var fe *fiber.Error
@@ -114,7 +154,7 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 		ae = apierror.From(err, anonymous)
 	}
 	if ae.Status >= 500 {
-		s.log.Error("request failed", "id", c.Locals(localRequestID), "path", c.Path(), "code", ae.Code, "err", err)
+		s.log.Error("request failed", "id", stateOf(c).id, "path", c.Path(), "code", ae.Code, "err", err)
 	}
 	c.Status(ae.Status)
 	if ae.Status == http.StatusServiceUnavailable {

@@ -17,15 +17,9 @@ import (
 	"github.com/plinth-dev/plinth/tenants/provision"
 )
 
-func projectOf(c *fiber.Ctx) *store.Project {
-	p, _ := c.Locals(localProject).(*store.Project)
-	return p
-}
+func projectOf(c *fiber.Ctx) *store.Project { return stateOf(c).project }
 
-func principalOf(c *fiber.Ctx) *principal.Principal {
-	p, _ := c.Locals(localPrincipal).(*principal.Principal)
-	return p
-}
+func principalOf(c *fiber.Ctx) *principal.Principal { return stateOf(c).principal }
 
 // hostRouting maps {ref}.{PLINTH_BASE_DOMAIN}/rest/v1/... onto /p/{ref}/... .
 func (s *Server) hostRouting(c *fiber.Ctx) error {
@@ -61,7 +55,7 @@ func (s *Server) loadProject(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	c.Locals(localProject, p)
+	stateOf(c).project = p
 	return c.Next()
 }
 
@@ -138,10 +132,10 @@ func (s *Server) authenticate(c *fiber.Ctx) error {
 		return err
 	}
 	key := principalOf(c)
-	c.Locals(localPrincipal, &principal.Principal{
+	stateOf(c).principal = &principal.Principal{
 		Ref: p.Ref, Role: principal.Authenticated, DBRole: p.Schema + "_authenticated",
 		UserID: v.UserID, KeyID: key.KeyID, Claims: v.Claims,
-	})
+	}
 	return c.Next()
 }
 
@@ -200,7 +194,7 @@ func (s *Server) keyCheck(c *fiber.Ctx) error {
 		}
 		k = bk
 	}
-	c.Locals(localPrincipal, s.keyPrincipal(p, k))
+	stateOf(c).principal = s.keyPrincipal(p, k)
 	return nil
 }
 

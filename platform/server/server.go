@@ -61,6 +61,7 @@ type Server struct {
 	// registry hands out one *store.APIKey per key until it reloads it, and
 	// what the principal holds (project, role, key id) never changes.
 	keyPrincipals *lru.LRU[keyRole, *principal.Principal]
+	requestIDs    *requestIDs
 
 	provisioner *provision.Provisioner
 	listening   atomic.Bool
@@ -85,7 +86,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, log: log, store: st, metrics: metrics.New()}
+	s := &Server{cfg: cfg, log: log, store: st, metrics: metrics.New(), requestIDs: newRequestIDs()}
 	s.registry = registry.New(st, sealer, 10000, 5*time.Minute)
 	s.keyPrincipals = lru.NewLRU[keyRole, *principal.Principal](10000, nil, 5*time.Minute)
 	s.pools, err = pool.New(pool.Options{DatabaseURL: cfg.DatabaseURL, PerPool: cfg.TenantPoolMax, TotalConns: cfg.TotalConnsMax}, s.registry.Credentials)
@@ -192,7 +193,7 @@ func (s *Server) routes() *fiber.App {
 		ErrorHandler:   s.errorHandler,
 	})
 	s.app = app
-	app.Use(requestID, s.observe)
+	app.Use(s.requestID, s.observe)
 	if s.cfg.BaseDomain != "" {
 		app.Use(s.hostRouting)
 	}

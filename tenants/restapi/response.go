@@ -10,6 +10,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/plinth-dev/plinth/internal/fasthdr"
 	"github.com/plinth-dev/plinth/platform/apierror"
 	"github.com/plinth-dev/plinth/tenants/query"
 	"github.com/plinth-dev/plinth/tenants/sqlgen"
@@ -78,7 +79,7 @@ func (r *request) setPreferenceApplied() {
 		p.Resolution = ""
 	}
 	if v := p.Applied(); v != "" {
-		r.c.Set("Preference-Applied", v)
+		fasthdr.Set(&r.c.Response().Header, "Preference-Applied", v)
 	}
 }
 
@@ -94,13 +95,13 @@ func (r *request) respondRows(res *result) error {
 		return apierror.New(http.StatusRequestedRangeNotSatisfiable, query.CodeRange, "Requested range not satisfiable").
 			WithDetails(fmt.Sprintf("An offset of %d was requested, but there are only %d rows.", lower, res.total))
 	}
-	c.Set("Content-Range", contentRange(lower, upper, res.total))
+	fasthdr.Set(&c.Response().Header, "Content-Range", contentRange(lower, upper, res.total))
 	status := http.StatusOK
 	if res.total >= 0 && res.count < res.total {
 		status = http.StatusPartialContent
 	}
 	c.Status(status)
-	c.Set(fiber.HeaderContentType, contentType(r.sql.Media))
+	fasthdr.Set(&c.Response().Header, fiber.HeaderContentType, contentType(r.sql.Media))
 	return nil
 }
 
