@@ -27,8 +27,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 
-	"github.com/plinth-dev/plinth/internal/loadcache"
 	"github.com/plinth-dev/plinth/internal/fasthdr"
+	"github.com/plinth-dev/plinth/internal/loadcache"
 	"github.com/plinth-dev/plinth/platform/apierror"
 	"github.com/plinth-dev/plinth/platform/metrics"
 	"github.com/plinth-dev/plinth/platform/store"

@@ -169,7 +169,8 @@ func (rs *ruleSet) forRequest(scope, role string) []Policy {
 	}
 	rs.mu.Lock()
 	if len(rs.memo) < maxMemo {
-		rs.memo[k] = out
+		// The key outlives the request: its strings may not.
+		rs.memo[scopeRole{strings.Clone(scope), strings.Clone(role)}] = out
 	}
 	rs.mu.Unlock()
 	return out
