@@ -22,6 +22,13 @@ type Query struct {
 	Columns []string
 	// OnConflict is the on_conflict= parameter (nil when absent).
 	OnConflict []string
+	// Shape is the query string without its filters' values (every value
+	// a Filter.Slot numbers): two query strings of the same shape parse to
+	// the same tree but for those values, so whatever is built from the
+	// tree and bound values alone can be reused across them.
+	Shape string
+	// Slots are the filters numbered by Slot, in order (Slots[0] has Slot 1).
+	Slots []*Filter
 }
 
 // Path names an embedded resource by the names or aliases used in select,
@@ -215,6 +222,10 @@ type Filter struct {
 	Lang  string   // full-text operators only: the regconfig, "" for default
 	Value string   // every operator but in; for is one of the Is* constants
 	List  []string // in only: the elements, unquoted; in.() gives an empty list
+	// Slot numbers the filter's value within its query string (1, 2, ...,
+	// in order; see Query.Shape), 0 for a filter that binds no value (is)
+	// or does not come from a query string (an access-rule condition).
+	Slot int
 }
 
 // Direction is an order direction.

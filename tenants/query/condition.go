@@ -62,7 +62,7 @@ func parseConditionPair(pair string) (Expr, *Error) {
 		if lastWord(key) == keyOr {
 			op = Or
 		}
-		return parseLogic(op, strings.HasPrefix(key, "not."), value, true)
+		return parseLogic(op, strings.HasPrefix(key, "not."), value, true, nil)
 	}
 	if IsReservedKey(key) {
 		return Expr{}, &Error{Code: CodeParse, Message: "failed to parse condition: " + quote(key) + " is not allowed in a condition", Pos: -1}
@@ -74,7 +74,7 @@ func parseConditionPair(pair string) (Expr, *Error) {
 	if len(path) > 0 {
 		return Expr{}, &Error{Code: CodeParse, Message: "failed to parse condition: " + quote(key) + " names an embedded resource; conditions apply to the rule's own table", Pos: -1}
 	}
-	f, err := parseFilterValue(field, value)
+	f, err := parseFilterValue(field, value, nil)
 	if err != nil {
 		return Expr{}, err
 	}

@@ -26,8 +26,9 @@ func lookupOperator(name string) (Operator, bool) {
 }
 
 // parseFilterValue parses the value side of col=value (not.op(mod).value).
-func parseFilterValue(field Field, value string) (*Filter, *Error) {
+func parseFilterValue(field Field, value string, vals *valueSpans) (*Filter, *Error) {
 	s := newScanner("filter", value)
+	s.vals = vals
 	f, err := s.opExpr(field, valueToEnd)
 	if err != nil {
 		return nil, err
@@ -94,6 +95,7 @@ func (s *scanner) opExpr(field Field, mode valueMode) (*Filter, *Error) {
 	}
 	s.pos++
 
+	at = s.pos
 	switch op {
 	case OpIn:
 		list, err := s.inList()
@@ -102,11 +104,14 @@ func (s *scanner) opExpr(field Field, mode valueMode) (*Filter, *Error) {
 		}
 		f.List = list
 	case OpIs:
+		// Not a bound value: sqlgen writes is null/true/... into the SQL,
+		// so it stays part of the shape.
 		v, err := s.isValue(mode)
 		if err != nil {
 			return nil, err
 		}
 		f.Value = v
+		return f, nil
 	default:
 		v, err := s.singleValue(mode)
 		if err != nil {
@@ -114,6 +119,7 @@ func (s *scanner) opExpr(field Field, mode valueMode) (*Filter, *Error) {
 		}
 		f.Value = v
 	}
+	s.vals.add(f, at, s.pos)
 	return f, nil
 }
 

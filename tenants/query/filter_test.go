@@ -85,7 +85,7 @@ func TestInListQuoting(t *testing.T) {
 		{`(ü,€)`, []string{"ü", "€"}},
 	}
 	for _, tt := range tests {
-		f, err := parseFilterValue(col("c"), "in."+tt.value)
+		f, err := parseFilterValue(col("c"), "in."+tt.value, nil)
 		if err != nil {
 			t.Errorf("in.%s: %v", tt.value, err)
 			continue

@@ -43,6 +43,7 @@ func FuzzParse(f *testing.F) {
 		if err == nil && q.Select == nil {
 			t.Fatal("nil Select without error")
 		}
+		checkShapeRoundTrip(t, raw)
 		_, _, err = ParseRPC(raw, func(n string) bool { return len(n)%2 == 0 })
 		check("ParseRPC", err)
 		cond, err := ParseCondition(raw)

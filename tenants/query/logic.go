@@ -4,9 +4,9 @@ package query
 // with the given operator (and negation, for not.or=). In access-rule
 // conditions (DESIGN §7.1 writes or=(public.is.true,team=eq.{...})) a leaf
 // may also separate column and operator with '=' instead of '.'.
-func parseLogic(op LogicOp, not bool, value string, condition bool) (Expr, *Error) {
+func parseLogic(op LogicOp, not bool, value string, condition bool, vals *valueSpans) (Expr, *Error) {
 	s := newScanner("logic tree", value)
-	s.condition = condition
+	s.condition, s.vals = condition, vals
 	children, err := s.logicChildren(1)
 	if err != nil {
 		return Expr{}, err

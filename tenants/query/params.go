@@ -121,7 +121,10 @@ func ParseQuery(rawQuery string) (*Query, error) {
 func buildQuery(params []param) (*Query, *Error) {
 	q := &Query{}
 	haveSelect := false
+	vals := &valueSpans{}
+	var shape []byte
 	for _, p := range params {
+		vals.spans = vals.spans[:0]
 		var err *Error
 		switch p.key {
 		case keySelect:
@@ -139,21 +142,44 @@ func buildQuery(params []param) (*Query, *Error) {
 				q.OnConflict, err = parseColumns("on_conflict parameter", p.value)
 			}
 		default:
-			err = q.addKeyed(p)
+			err = q.addKeyed(p, vals)
 		}
 		if err != nil {
 			return nil, err
 		}
+		shape = appendShape(shape, p, vals.spans)
 	}
 	if !haveSelect {
 		q.Select = []SelectItem{{Kind: SelectStar}}
 	}
+	q.Shape, q.Slots = string(shape), vals.filters
 	return q, nil
+}
+
+// appendShape appends one parameter to a query's shape: its key and its
+// value with each value span replaced by a NUL (which a decoded query
+// string never contains), both length-prefixed so that no two different
+// parameter lists can read the same.
+func appendShape(dst []byte, p param, spans [][2]int) []byte {
+	n := len(p.value) + len(spans)
+	for _, sp := range spans {
+		n -= sp[1] - sp[0]
+	}
+	dst = strconv.AppendInt(dst, int64(len(p.key)), 10)
+	dst = append(append(dst, ':'), p.key...)
+	dst = strconv.AppendInt(dst, int64(n), 10)
+	dst = append(dst, ':')
+	at := 0
+	for _, sp := range spans {
+		dst = append(append(dst, p.value[at:sp[0]]...), 0)
+		at = sp[1]
+	}
+	return append(dst, p.value[at:]...)
 }
 
 // addKeyed handles the params whose key may carry an embed path: order,
 // limit, offset, and/or trees and filters.
-func (q *Query) addKeyed(p param) *Error {
+func (q *Query) addKeyed(p param, vals *valueSpans) *Error {
 	switch lastWord(p.key) {
 	case keyOrder:
 		path, err := parsePath(p.key)
@@ -187,7 +213,7 @@ func (q *Query) addKeyed(p param) *Error {
 				path = nil
 			}
 		}
-		e, err := parseLogic(op, not, p.value, false)
+		e, err := parseLogic(op, not, p.value, false, vals)
 		if err != nil {
 			return err
 		}
@@ -197,7 +223,7 @@ func (q *Query) addKeyed(p param) *Error {
 		if err != nil {
 			return err
 		}
-		f, err := parseFilterValue(field, p.value)
+		f, err := parseFilterValue(field, p.value, vals)
 		if err != nil {
 			return err
 		}

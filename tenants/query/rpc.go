@@ -46,7 +46,7 @@ func rpcArgName(p param, isArg func(string) bool) (string, bool) {
 	if isArg != nil && isArg(field.Name) {
 		return field.Name, true
 	}
-	if _, err := parseFilterValue(field, p.value); err != nil {
+	if _, err := parseFilterValue(field, p.value, nil); err != nil {
 		return field.Name, true
 	}
 	return "", false

@@ -23,6 +23,26 @@ type scanner struct {
 	what string // what is being parsed, for error messages
 	// condition relaxes the grammar for access-rule conditions (see parseLogic).
 	condition bool
+	// vals, when set, numbers the filters read and records where their
+	// values were (a request's query string; see Query.Shape).
+	vals *valueSpans
+}
+
+// valueSpans collects, while a query string is parsed, its filters in order
+// and where in the current parameter's value each one's value was.
+type valueSpans struct {
+	filters []*Filter
+	spans   [][2]int
+}
+
+// add numbers f and records its value at src[from:to].
+func (v *valueSpans) add(f *Filter, from, to int) {
+	if v == nil {
+		return
+	}
+	v.filters = append(v.filters, f)
+	f.Slot = len(v.filters)
+	v.spans = append(v.spans, [2]int{from, to})
 }
 
 func newScanner(what, src string) *scanner { return &scanner{src: src, what: what} }
