@@ -78,11 +78,13 @@ func StartOn(t testing.TB, db *testenv.DB, opts ...Option) *TS {
 		o(&cfg)
 	}
 	logs := &LogBuffer{}
-	// Tests log every request (they scan logs for secrets); benchmarks log
-	// at production's level so they measure what production runs.
+	// Tests log every request (they scan logs for secrets),
+	// and every statement taken from a template is checked against a fresh
+	// build, but benchmarks measure what production runs.
 	level := slog.LevelDebug
+	cfg.VerifyTemplates = true
 	if _, bench := t.(*testing.B); bench {
-		level = slog.LevelInfo
+		level, cfg.VerifyTemplates = slog.LevelInfo, false
 	}
 	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: level}))
 	ctx, cancel := context.WithCancel(context.Background())

@@ -46,6 +46,9 @@ type Config struct {
 	// ReadTimeout bounds reading one request (headers and body), which
 	// closes slowloris connections; tests shorten it.
 	ReadTimeout time.Duration
+	// VerifyTemplates makes the data API build every statement it takes
+	// from a template anew as well and fail on any difference (tests).
+	VerifyTemplates bool
 }
 
 // Var describes one setting: its env name, default and meaning. The same list

@@ -206,6 +206,7 @@ func (s *Server) routes() *fiber.App {
 	data := restapi.New(restapi.Deps{
 		Project: projectOf, Principal: principalOf, Schemas: s.schemas, Pools: s.pools,
 		MaxRows: s.cfg.MaxRows, StatementTimeout: s.cfg.StatementTimeout, PublicURL: s.cfg.PublicURL,
+		VerifyTemplates: s.cfg.VerifyTemplates,
 		// The caller's access rules (DESIGN §7.2); nil for service_role.
 		Access: func(c *fiber.Ctx) (sqlgen.Access, error) { return s.rules.Access(c.UserContext(), principalOf(c)) },
 		Timezones: restapi.NewTimezones(func(ctx context.Context) ([]string, error) {

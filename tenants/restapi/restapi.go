@@ -38,13 +38,19 @@ type Deps struct {
 	PublicURL string
 	// Timezones checks Prefer: timezone; nil ignores every timezone.
 	Timezones *Timezones
+	// VerifyTemplates checks every statement taken from a template
+	// against a fresh build (config.VerifyTemplates).
+	VerifyTemplates bool
 }
 
 // Handler serves the data API.
-type Handler struct{ d Deps }
+type Handler struct {
+	d         Deps
+	templates *templates
+}
 
 // New makes a Handler.
-func New(d Deps) *Handler { return &Handler{d: d} }
+func New(d Deps) *Handler { return &Handler{d: d, templates: newTemplates(d.VerifyTemplates)} }
 
 // Register mounts the routes on r (already scoped to /p/:ref/rest/v1 and
 // behind the project, CORS and authentication middleware).
@@ -201,7 +207,7 @@ func (h *Handler) read(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	stmt, err := sqlgen.Read(r.schema, table, r.sql)
+	stmt, err := h.readStatement(r, table)
 	if err != nil {
 		return err
 	}

@@ -98,7 +98,7 @@ func (b *builder) filter(w *sqlBuf, n *node, f *query.Filter) error {
 	switch {
 	case f.Op == query.OpIn:
 		// An untyped array literal: Postgres reads it as the column's type.
-		w.w(col, " = any(", b.arg(arrayLiteral(f.List)), ")")
+		w.w(col, " = any(", b.filterArg(f, partList), ")")
 	case f.Op == query.OpIs:
 		switch f.Value {
 		case query.IsNull:
@@ -111,13 +111,13 @@ func (b *builder) filter(w *sqlBuf, n *node, f *query.Filter) error {
 			return errBadRequest("PGRST100", "invalid value for is: %q", f.Value)
 		}
 	case f.Op == query.OpIsDistinct:
-		w.w(col, " is distinct from ", b.arg(f.Value))
+		w.w(col, " is distinct from ", b.filterArg(f, partValue))
 	case f.Op.FullText():
 		fn := ftsFuncs[f.Op]
 		if f.Lang != "" {
-			w.w(col, " @@ ", fn, "(", b.arg(f.Lang), "::regconfig, ", b.arg(f.Value), ")")
+			w.w(col, " @@ ", fn, "(", b.filterArg(f, partLang), "::regconfig, ", b.filterArg(f, partValue), ")")
 		} else {
-			w.w(col, " @@ ", fn, "(", b.arg(f.Value), ")")
+			w.w(col, " @@ ", fn, "(", b.filterArg(f, partValue), ")")
 		}
 	default:
 		op, ok := simpleOps[f.Op]
@@ -126,11 +126,11 @@ func (b *builder) filter(w *sqlBuf, n *node, f *query.Filter) error {
 		}
 		switch f.Quant {
 		case query.QuantAny:
-			w.w(col, " ", op, " any(", b.arg(likeValue(f.Op, f.Value)), ")")
+			w.w(col, " ", op, " any(", b.filterArg(f, partValue), ")")
 		case query.QuantAll:
-			w.w(col, " ", op, " all(", b.arg(likeValue(f.Op, f.Value)), ")")
+			w.w(col, " ", op, " all(", b.filterArg(f, partValue), ")")
 		default:
-			w.w(col, " ", op, " ", b.arg(likeValue(f.Op, f.Value)))
+			w.w(col, " ", op, " ", b.filterArg(f, partValue))
 		}
 	}
 	w.w(")")

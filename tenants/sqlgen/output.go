@@ -134,7 +134,9 @@ func (b *builder) countExpr(root *node, r *rendered) (string, error) {
 		return "", nil
 	}
 	// The planner's estimate, from EXPLAIN of the same rows with values
-	// inlined as literals (typed from context just as parameters are).
+	// inlined as literals (typed from context just as parameters are), which
+	// a template cannot rebuild.
+	b.rec.cannot()
 	ib := &builder{s: b.s, req: b.req, inline: true, n: b.n}
 	ir, err := ib.render(root, r.from, nil, query.Range{Limit: query.NoLimit}, 0)
 	if err != nil {

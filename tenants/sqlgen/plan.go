@@ -82,9 +82,14 @@ func (b *builder) planRoot(t *schema.Table, alias string, items []query.SelectIt
 // access asks the Access hook (nil allows everything).
 func (b *builder) access(object, action string) (query.Expr, error) {
 	if b.req.Access == nil {
+		b.rec.accessed(object, action, query.Expr{})
 		return query.Expr{}, nil
 	}
-	return b.req.Access(object, action)
+	e, err := b.req.Access(object, action)
+	if err == nil {
+		b.rec.accessed(object, action, e)
+	}
+	return e, err
 }
 
 // castPattern admits type names as written in casts (int4, text[],

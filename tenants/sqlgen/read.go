@@ -7,11 +7,16 @@ import (
 // Read builds GET/HEAD /{table}: the selected rows (with embeds) within the
 // request's window, capped at MaxRows, as the negotiated body.
 func Read(s *schema.Schema, table string, req *Request) (*Statement, error) {
+	return read(s, table, req, nil)
+}
+
+func read(s *schema.Schema, table string, req *Request, rec *recorder) (*Statement, error) {
 	t, ok := s.Table(table)
 	if !ok {
 		return nil, errTableNotFound(table)
 	}
 	b := newBuilder(s, req)
+	b.rec = rec
 	cond, err := b.access(t.Name, "select")
 	if err != nil {
 		return nil, err

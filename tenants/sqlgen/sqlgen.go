@@ -83,6 +83,8 @@ type builder struct {
 	args   []any
 	inline bool // render values as literals (for the EXPLAIN of planned counts)
 	n      int  // alias counter
+	// rec, when set, notes what a Template needs to rebuild the arguments.
+	rec *recorder
 }
 
 func newBuilder(s *schema.Schema, req *Request) *builder {
@@ -98,6 +100,18 @@ func (b *builder) arg(v string) string {
 	if b.inline {
 		return lit(v)
 	}
+	b.rec.constant(v)
+	b.args = append(b.args, v)
+	return "$" + strconv.Itoa(len(b.args))
+}
+
+// filterArg binds part of a filter's value (see argPart).
+func (b *builder) filterArg(f *query.Filter, part argPart) string {
+	v := part.of(f)
+	if b.inline {
+		return lit(v)
+	}
+	b.rec.value(f, part)
 	b.args = append(b.args, v)
 	return "$" + strconv.Itoa(len(b.args))
 }

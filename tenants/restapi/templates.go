@@ -1,0 +1,119 @@
+package restapi
+
+import (
+	"fmt"
+	"reflect"
+	"strconv"
+
+	"github.com/gofiber/fiber/v2"
+	lru "github.com/hashicorp/golang-lru/v2"
+
+	"github.com/plinth-dev/plinth/tenants/schema"
+	"github.com/plinth-dev/plinth/tenants/sqlgen"
+)
+
+// Template cache bounds: projects with templates, and templates (request
+// shapes) per project.
+const (
+	templateProjects    = 4096
+	templatesPerProject = 256
+)
+
+// templates keeps each project's read templates (sqlgen.Template), for the
+// schema they were built on: a request of a shape seen before skips
+// planning and rendering SQL. A template is keyed by everything the
+// statement depends on but the query string's values: the table, the
+// query string's shape, the headers that shape SQL (Prefer, Accept, Range),
+// HEAD or GET, and the project's max_rows; the caller's access rules are
+// asked again on every use.
+type templates struct {
+	projects *lru.Cache[string, *projectTemplates]
+	// verify rebuilds every statement taken from a template and fails on a
+	// difference (tests; see config.VerifyTemplates).
+	verify bool
+}
+
+type projectTemplates struct {
+	schema *schema.Schema
+	byKey  *lru.Cache[string, *sqlgen.Template]
+}
+
+func newTemplates(verify bool) *templates {
+	p, _ := lru.New[string, *projectTemplates](templateProjects)
+	return &templates{projects: p, verify: verify}
+}
+
+// forSchema returns ref's templates for s, dropping those of an older schema.
+func (t *templates) forSchema(ref string, s *schema.Schema) *projectTemplates {
+	if pt, ok := t.projects.Get(ref); ok && pt.schema == s {
+		return pt
+	}
+	c, _ := lru.New[string, *sqlgen.Template](templatesPerProject)
+	pt := &projectTemplates{schema: s, byKey: c}
+	t.projects.Add(ref, pt)
+	return pt
+}
+
+// key renders what, besides the values, a read's statement depends on.
+func readKey(r *request, table string, maxRows int64) string {
+	h := &r.c.Request().Header
+	b := make([]byte, 0, 64+len(table)+len(r.sql.Query.Shape))
+	b = appendField(b, table)
+	if r.c.Method() == fiber.MethodHead {
+		b = append(b, 'H')
+	}
+	b = strconv.AppendInt(b, maxRows, 10)
+	for _, name := range [...]string{"Prefer", "Accept", "Range", "Range-Unit"} {
+		for _, v := range h.PeekAll(name) {
+			b = appendField(append(b, name[0]), string(v))
+		}
+	}
+	return string(appendField(append(b, '?'), r.sql.Query.Shape))
+}
+
+// appendField appends s length-prefixed, so fields cannot run together.
+func appendField(b []byte, s string) []byte {
+	b = strconv.AppendInt(b, int64(len(s)), 10)
+	return append(append(b, ':'), s...)
+}
+
+// readStatement builds the statement of a read, from a template when one
+// of the request's shape is cached.
+func (h *Handler) readStatement(r *request, table string) (*sqlgen.Statement, error) {
+	pt := h.templates.forSchema(r.proj.Ref, r.schema)
+	key := readKey(r, table, r.sql.MaxRows)
+	if tpl, ok := pt.byKey.Get(key); ok {
+		st, ok, err := tpl.Statement(r.sql)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			if h.templates.verify {
+				if err := sameStatement(st, r, table); err != nil {
+					return nil, err
+				}
+			}
+			return st, nil
+		}
+	}
+	st, tpl, err := sqlgen.ReadTemplate(r.schema, table, r.sql)
+	if err != nil {
+		return nil, err
+	}
+	if tpl != nil {
+		pt.byKey.Add(key, tpl)
+	}
+	return st, nil
+}
+
+// sameStatement checks a statement from a template against a fresh build.
+func sameStatement(st *sqlgen.Statement, r *request, table string) error {
+	want, err := sqlgen.Read(r.schema, table, r.sql)
+	if err != nil {
+		return fmt.Errorf("template check: fresh build failed: %w", err)
+	}
+	if st.SQL != want.SQL || !reflect.DeepEqual(st.Args, want.Args) || st.ReadOnly != want.ReadOnly {
+		return fmt.Errorf("template check: statement differs from a fresh build:\n%s %q\n%s %q", st.SQL, st.Args, want.SQL, want.Args)
+	}
+	return nil
+}
