@@ -254,7 +254,11 @@ func (h *Handler) insert(c *fiber.Ctx) error {
 				return nil, err
 			}
 		}
-		return sqlgen.Insert(r.schema, table, r.sql, body)
+		p, err := sqlgen.ParsePayload(body, r.sql)
+		if err != nil {
+			return nil, err
+		}
+		return h.insertStatement(r, table, p)
 	})
 }
 

@@ -3,9 +3,9 @@ package restapi
 import (
 	"fmt"
 	"reflect"
+	"slices"
 	"strconv"
 
-	"github.com/gofiber/fiber/v2"
 	lru "github.com/hashicorp/golang-lru/v2"
 
 	"github.com/plinth-dev/plinth/tenants/schema"
@@ -54,21 +54,22 @@ func (t *templates) forSchema(ref string, s *schema.Schema) *projectTemplates {
 	return pt
 }
 
-// key renders what, besides the values, a read's statement depends on.
-func readKey(r *request, table string, maxRows int64) string {
+// statementKey renders what, besides the values, a statement depends on:
+// the table, the method, max_rows, the headers that shape SQL, the query
+// string's shape and, for an insert, the payload's shape.
+func statementKey(r *request, table, payloadShape string) string {
 	h := &r.c.Request().Header
-	b := make([]byte, 0, 64+len(table)+len(r.sql.Query.Shape))
+	b := make([]byte, 0, 64+len(table)+len(r.sql.Query.Shape)+len(payloadShape))
 	b = appendField(b, table)
-	if r.c.Method() == fiber.MethodHead {
-		b = append(b, 'H')
-	}
-	b = strconv.AppendInt(b, maxRows, 10)
-	for _, name := range [...]string{"Prefer", "Accept", "Range", "Range-Unit"} {
+	b = appendField(b, r.c.Method())
+	b = strconv.AppendInt(b, r.sql.MaxRows, 10)
+	for _, name := range [...]string{"Prefer", "Accept", "Range", "Range-Unit", "Content-Type"} {
 		for _, v := range h.PeekAll(name) {
 			b = appendField(append(b, name[0]), string(v))
 		}
 	}
-	return string(appendField(append(b, '?'), r.sql.Query.Shape))
+	b = appendField(append(b, '?'), r.sql.Query.Shape)
+	return string(appendField(append(b, '!'), payloadShape))
 }
 
 // appendField appends s length-prefixed, so fields cannot run together.
@@ -80,23 +81,47 @@ func appendField(b []byte, s string) []byte {
 // readStatement builds the statement of a read, from a template when one
 // of the request's shape is cached.
 func (h *Handler) readStatement(r *request, table string) (*sqlgen.Statement, error) {
+	return h.templated(r, table, nil,
+		func() (*sqlgen.Statement, *sqlgen.Template, error) {
+			return sqlgen.ReadTemplate(r.schema, table, r.sql)
+		},
+		func() (*sqlgen.Statement, error) { return sqlgen.Read(r.schema, table, r.sql) })
+}
+
+// insertStatement is readStatement for POST.
+func (h *Handler) insertStatement(r *request, table string, body *sqlgen.Payload) (*sqlgen.Statement, error) {
+	return h.templated(r, table, body,
+		func() (*sqlgen.Statement, *sqlgen.Template, error) {
+			return sqlgen.InsertTemplate(r.schema, table, r.sql, body)
+		},
+		func() (*sqlgen.Statement, error) { return sqlgen.InsertPayload(r.schema, table, r.sql, body) })
+}
+
+// templated returns the statement for r from the cached template of its
+// shape, or builds it (and the template, when there can be one).
+func (h *Handler) templated(r *request, table string, body *sqlgen.Payload,
+	build func() (*sqlgen.Statement, *sqlgen.Template, error), fresh func() (*sqlgen.Statement, error)) (*sqlgen.Statement, error) {
 	pt := h.templates.forSchema(r.proj.Ref, r.schema)
-	key := readKey(r, table, r.sql.MaxRows)
+	shape := ""
+	if body != nil {
+		shape = body.Shape()
+	}
+	key := statementKey(r, table, shape)
 	if tpl, ok := pt.byKey.Get(key); ok {
-		st, ok, err := tpl.Statement(r.sql)
+		st, ok, err := tpl.Statement(r.sql, body)
 		if err != nil {
 			return nil, err
 		}
 		if ok {
 			if h.templates.verify {
-				if err := sameStatement(st, r, table); err != nil {
+				if err := sameStatement(st, fresh); err != nil {
 					return nil, err
 				}
 			}
 			return st, nil
 		}
 	}
-	st, tpl, err := sqlgen.ReadTemplate(r.schema, table, r.sql)
+	st, tpl, err := build()
 	if err != nil {
 		return nil, err
 	}
@@ -107,12 +132,13 @@ func (h *Handler) readStatement(r *request, table string) (*sqlgen.Statement, er
 }
 
 // sameStatement checks a statement from a template against a fresh build.
-func sameStatement(st *sqlgen.Statement, r *request, table string) error {
-	want, err := sqlgen.Read(r.schema, table, r.sql)
+func sameStatement(st *sqlgen.Statement, fresh func() (*sqlgen.Statement, error)) error {
+	want, err := fresh()
 	if err != nil {
 		return fmt.Errorf("template check: fresh build failed: %w", err)
 	}
-	if st.SQL != want.SQL || !reflect.DeepEqual(st.Args, want.Args) || st.ReadOnly != want.ReadOnly {
+	if st.SQL != want.SQL || !reflect.DeepEqual(st.Args, want.Args) || st.ReadOnly != want.ReadOnly ||
+		!slices.Equal(st.PrimaryKey, want.PrimaryKey) || st.Void != want.Void || st.Scalar != want.Scalar {
 		return fmt.Errorf("template check: statement differs from a fresh build:\n%s %q\n%s %q", st.SQL, st.Args, want.SQL, want.Args)
 	}
 	return nil

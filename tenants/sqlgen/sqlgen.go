@@ -105,6 +105,13 @@ func (b *builder) arg(v string) string {
 	return "$" + strconv.Itoa(len(b.args))
 }
 
+// payloadArg binds a write's body.
+func (b *builder) payloadArg(p *Payload) string {
+	b.rec.payload()
+	b.args = append(b.args, string(p.raw))
+	return "$" + strconv.Itoa(len(b.args))
+}
+
 // filterArg binds part of a filter's value (see argPart).
 func (b *builder) filterArg(f *query.Filter, part argPart) string {
 	v := part.of(f)

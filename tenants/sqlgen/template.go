@@ -37,9 +37,10 @@ type accessCall struct{ object, action string }
 type argPart uint8
 
 const (
-	partValue argPart = iota // the value (like patterns with * as %)
-	partList                 // an in list, as an array literal
-	partLang                 // a full-text search's regconfig
+	partValue   argPart = iota // the value (like patterns with * as %)
+	partList                   // an in list, as an array literal
+	partLang                   // a full-text search's regconfig
+	partPayload                // a write's body, as a JSON array (no filter)
 )
 
 func (p argPart) of(f *query.Filter) string {
@@ -77,6 +78,12 @@ func (r *recorder) value(f *query.Filter, part argPart) {
 	r.args = append(r.args, argSource{slot: f.Slot, part: part})
 }
 
+func (r *recorder) payload() {
+	if r != nil {
+		r.args = append(r.args, argSource{part: partPayload})
+	}
+}
+
 func (r *recorder) accessed(object, action string, cond query.Expr) {
 	if r == nil {
 		return
@@ -105,10 +112,11 @@ func ReadTemplate(s *schema.Schema, table string, req *Request) (*Statement, *Te
 }
 
 // Statement is the template's statement for req, a request of the shape
-// it was built for. ok is false when req's access decisions are no longer
-// the template's (a row condition now applies): build the statement anew.
-// A denial is returned as the error the build would have returned.
-func (t *Template) Statement(req *Request) (st *Statement, ok bool, err error) {
+// it was built for, with body (nil for reads) of the payload shape it was
+// built for. ok is false when req's access decisions are no longer the
+// template's (a row condition now applies): build the statement anew. A
+// denial is returned as the error the build would have returned.
+func (t *Template) Statement(req *Request, body *Payload) (st *Statement, ok bool, err error) {
 	for _, a := range t.access {
 		if req.Access == nil {
 			continue
@@ -127,6 +135,13 @@ func (t *Template) Statement(req *Request) (st *Statement, ok bool, err error) {
 		args = make([]any, len(t.args))
 	}
 	for i, src := range t.args {
+		if src.part == partPayload {
+			if body == nil {
+				return nil, false, nil
+			}
+			args[i] = string(body.raw)
+			continue
+		}
 		if src.slot == 0 {
 			args[i] = src.konst
 			continue

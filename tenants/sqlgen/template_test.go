@@ -37,7 +37,7 @@ func TestTemplateMatchesRead(t *testing.T) {
 			if err != nil || tpl == nil {
 				t.Fatalf("%s: template %v %v", tc.a, tpl, err)
 			}
-			got, ok, err := tpl.Statement(rb)
+			got, ok, err := tpl.Statement(rb, nil)
 			if err != nil || !ok {
 				t.Fatalf("%s: from template: %v %v", tc.b, ok, err)
 			}
@@ -83,13 +83,90 @@ func TestTemplateLimits(t *testing.T) {
 	}
 	later := req("id=eq.2")
 	withRules(later, map[string]string{"books/select": "owner=eq.x"})
-	if st, ok, err := tpl.Statement(later); ok || st != nil || err != nil {
+	if st, ok, err := tpl.Statement(later, nil); ok || st != nil || err != nil {
 		t.Errorf("a condition added since: %v %v %v", st, ok, err)
 	}
 	denied := req("id=eq.2")
 	withRules(denied, map[string]string{})
 	_, readErr := Read(s, "books", denied)
-	if _, ok, err := tpl.Statement(denied); ok || err == nil || !errors.Is(err, readErr) && err.Error() != readErr.Error() {
+	if _, ok, err := tpl.Statement(denied, nil); ok || err == nil || !errors.Is(err, readErr) && err.Error() != readErr.Error() {
 		t.Errorf("a denial since: %v %v, Read says %v", ok, err, readErr)
 	}
+}
+
+// Inserts: the template of one body gives, for another body of the same
+// keys, Insert's statement; missing=default never makes a template.
+func TestTemplateInsert(t *testing.T) {
+	t.Parallel()
+	s := testSchema()
+	conds := map[string]string{"authors/insert": "", "authors/select": "", "authors/update": ""}
+	for _, tc := range []struct{ query, prefer, a, b string }{
+		{"", "", `{"name":"a","country":"PL"}`, `{"name":"b","country":null}`},
+		{"select=id,name", "return=representation", `[{"name":"a"},{"name":"b"}]`, `[{"name":"c"}]`},
+		{"on_conflict=id", "resolution=merge-duplicates", `{"id":1,"name":"a"}`, `{"id":2,"name":"z"}`},
+		{"", "return=headers-only", `{"name":"a"}`, `{"name":"x"}`},
+	} {
+		mk := func(body string) (*Request, *Payload) {
+			r := req(tc.query)
+			if tc.prefer != "" {
+				p, err := query.ParsePrefer([]string{tc.prefer})
+				if err != nil {
+					t.Fatal(err)
+				}
+				r.Prefer = p
+			}
+			r.NoBody = r.Prefer.Return != query.ReturnRepresentation
+			withRules(r, conds)
+			p, err := ParsePayload([]byte(body), r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return r, p
+		}
+		ra, pa := mk(tc.a)
+		rb, pb := mk(tc.b)
+		if pa.Shape() != pb.Shape() {
+			t.Fatalf("%s / %s: payload shapes differ", tc.a, tc.b)
+		}
+		_, tpl, err := InsertTemplate(s, "authors", ra, pa)
+		if err != nil || tpl == nil {
+			t.Fatalf("%s: template %v %v", tc.a, tpl, err)
+		}
+		got, ok, err := tpl.Statement(rb, pb)
+		if err != nil || !ok {
+			t.Fatalf("%s: %v %v", tc.b, ok, err)
+		}
+		want, err := InsertPayload(s, "authors", rb, pb)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.SQL != want.SQL || !reflect.DeepEqual(got.Args, want.Args) || !reflect.DeepEqual(got.PrimaryKey, want.PrimaryKey) {
+			t.Errorf("%s:\ntemplate %s %q\ninsert   %s %q", tc.b, got.SQL, got.Args, want.SQL, want.Args)
+		}
+	}
+	if a, b := mustPayload(t, `{"a":1,"b":2}`), mustPayload(t, `{"b":2,"a":1}`); a.Shape() == b.Shape() {
+		t.Error("key order is part of the payload's shape (it orders the columns)")
+	}
+	if a, b := mustPayload(t, `{"a":1}`), mustPayload(t, `[{"a":1}]`); a.Shape() == b.Shape() {
+		t.Error("an array is not an object")
+	}
+	r := req("columns=name,country")
+	r.Prefer.Missing = query.MissingDefault
+	withRules(r, conds)
+	p, err := ParsePayload([]byte(`[{"name":"a"},{"name":"b","country":"PL"}]`), r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, tpl, err := InsertTemplate(s, "authors", r, p); err != nil || tpl != nil {
+		t.Errorf("missing=default: template %v %v", tpl, err)
+	}
+}
+
+func mustPayload(t *testing.T, body string) *Payload {
+	t.Helper()
+	p, err := ParsePayload([]byte(body), req(""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -15,8 +16,8 @@ import (
 	"github.com/plinth-dev/plinth/tenants/schema"
 )
 
-// payload is a parsed JSON request body: one or more objects.
-type payload struct {
+// Payload is a parsed JSON request body: one or more objects.
+type Payload struct {
 	raw   []byte   // always a JSON array of objects
 	rows  []keySet // each object's keys
 	array bool
@@ -37,7 +38,7 @@ const maxJSONDepth = 10000
 // must be the same in every object unless columns= says which to use, as
 // in PostgREST. Postgres reads the values; Go only needs the keys, so the
 // body is validated and walked without decoding it into Go values.
-func parsePayload(body []byte, columns []string) (*payload, error) {
+func parsePayload(body []byte, columns []string) (*Payload, error) {
 	trimmed := bytes.Trim(body, jsonSpace)
 	if len(trimmed) == 0 {
 		return nil, errInvalidBody("")
@@ -50,7 +51,7 @@ func parsePayload(body []byte, columns []string) (*payload, error) {
 	if jsonDepth(trimmed) > maxJSONDepth || !gjson.ValidBytes(trimmed) {
 		return nil, errInvalidBody(invalidJSONDetail(trimmed))
 	}
-	p := &payload{}
+	p := &Payload{}
 	switch v := gjson.ParseBytes(trimmed); {
 	case v.IsObject():
 		keys, set := keysOf(v)
@@ -165,7 +166,7 @@ func objectKeys(body []byte) []string {
 
 // writeColumns resolves the columns a write sets: columns= when given,
 // else the payload's keys; each must be a column of t (PGRST204).
-func writeColumns(t *schema.Table, p *payload, columns []string) ([]*schema.Column, error) {
+func writeColumns(t *schema.Table, p *Payload, columns []string) ([]*schema.Column, error) {
 	names := columns
 	if names == nil {
 		names = p.keys
@@ -267,7 +268,7 @@ func (m *mutation) finish(cte string, location bool) (*Statement, error) {
 // payload object, read by json_populate_recordset into t's row type (so
 // Postgres converts and checks every value), or, with missing=default and
 // objects lacking some columns, per object with the column defaults.
-func (m *mutation) insertSelect(p *payload, cols []*schema.Column, where string) string {
+func (m *mutation) insertSelect(p *Payload, cols []*schema.Column, where string) string {
 	b := m.b
 	var w sqlBuf
 	if len(cols) > 0 {
@@ -281,7 +282,10 @@ func (m *mutation) insertSelect(p *payload, cols []*schema.Column, where string)
 		w.w(") ")
 	}
 	rowType := "null::" + b.qualified(m.t.Name)
-	body := b.arg(string(p.raw)) + "::json"
+	body := b.payloadArg(p) + "::json"
+	if b.req.Prefer.Missing == query.MissingDefault {
+		b.rec.cannot() // which objects lack a column decides the SQL
+	}
 	if b.req.Prefer.Missing != query.MissingDefault || !m.missingSome(p, cols) {
 		w.w("select ")
 		for i, c := range cols {
@@ -304,7 +308,7 @@ func (m *mutation) insertSelect(p *payload, cols []*schema.Column, where string)
 	return w.String()
 }
 
-func (m *mutation) missingSome(p *payload, cols []*schema.Column) bool {
+func (m *mutation) missingSome(p *Payload, cols []*schema.Column) bool {
 	for _, r := range p.rows {
 		for _, c := range cols {
 			if _, ok := r[c.Name]; !ok {
@@ -378,14 +382,58 @@ func (m *mutation) onConflictUpdate(target []string, cols []*schema.Column, updC
 // Insert builds POST /{table}: insert the payload (object or array), or
 // upsert it with Prefer: resolution=merge-duplicates|ignore-duplicates.
 func Insert(s *schema.Schema, table string, req *Request, body []byte) (*Statement, error) {
+	p, err := ParsePayload(body, req)
+	if err != nil {
+		return nil, err
+	}
+	return insert(s, table, req, p, nil)
+}
+
+// InsertPayload is Insert of a parsed payload.
+func InsertPayload(s *schema.Schema, table string, req *Request, p *Payload) (*Statement, error) {
+	return insert(s, table, req, p, nil)
+}
+
+// ParsePayload checks a write body for req (see parsePayload).
+func ParsePayload(body []byte, req *Request) (*Payload, error) {
+	var columns []string
+	if req.Query != nil {
+		columns = req.Query.Columns
+	}
+	return parsePayload(body, columns)
+}
+
+// Shape is what of the payload an insert's SQL depends on: its keys in
+// order, and whether it is an array.
+func (p *Payload) Shape() string {
+	var b []byte
+	if p.array {
+		b = append(b, '[')
+	}
+	for _, k := range p.keys {
+		b = strconv.AppendInt(b, int64(len(k)), 10)
+		b = append(append(b, ':'), k...)
+	}
+	return string(b)
+}
+
+// InsertTemplate is Insert of a parsed payload that also returns the
+// statement's Template (see ReadTemplate), or nil when it cannot be one.
+func InsertTemplate(s *schema.Schema, table string, req *Request, p *Payload) (*Statement, *Template, error) {
+	rec := &recorder{}
+	st, err := insert(s, table, req, p, rec)
+	if err != nil || rec.off {
+		return st, nil, err
+	}
+	return st, &Template{st: *st, args: rec.args, access: rec.access}, nil
+}
+
+func insert(s *schema.Schema, table string, req *Request, p *Payload, rec *recorder) (*Statement, error) {
 	m, err := newMutation(s, table, req)
 	if err != nil {
 		return nil, err
 	}
-	p, err := parsePayload(body, req.Query.Columns)
-	if err != nil {
-		return nil, err
-	}
+	m.b.rec = rec
 	cols, err := writeColumns(m.t, p, req.Query.Columns)
 	if err != nil {
 		return nil, err
