@@ -84,12 +84,16 @@ type wire struct {
 	timeoutText []byte
 }
 
-// textArgs returns args as text parameters when all are strings (as
-// sqlgen's always are), without copying them: the frontend only reads them
+// textArgs returns args as text parameters when all are strings or nil
+// (as sqlgen's always are), without copying them: the frontend only reads them
 // while encoding. ok is false when some argument needs pgx's encoding.
 func (w *wire) textArgs(args []any) ([][]byte, bool) {
 	w.args = w.args[:0]
 	for _, a := range args {
+		if a == nil {
+			w.args = append(w.args, nil) // NULL
+			continue
+		}
 		s, ok := a.(string)
 		if !ok {
 			return nil, false

@@ -112,6 +112,14 @@ func (b *builder) payloadArg(p *Payload) string {
 	return "$" + strconv.Itoa(len(b.args))
 }
 
+// payloadValueArg binds the i-th member of a one-object body (see
+// Payload.valueText).
+func (b *builder) payloadValueArg(p *Payload, i int, raw bool) string {
+	b.rec.payloadValue(i, raw)
+	b.args = append(b.args, p.valueText(i, raw))
+	return "$" + strconv.Itoa(len(b.args))
+}
+
 // filterArg binds part of a filter's value (see argPart).
 func (b *builder) filterArg(f *query.Filter, part argPart) string {
 	v := part.of(f)

@@ -37,10 +37,12 @@ type accessCall struct{ object, action string }
 type argPart uint8
 
 const (
-	partValue   argPart = iota // the value (like patterns with * as %)
-	partList                   // an in list, as an array literal
-	partLang                   // a full-text search's regconfig
-	partPayload                // a write's body, as a JSON array (no filter)
+	partValue     argPart = iota // the value (like patterns with * as %)
+	partList                     // an in list, as an array literal
+	partLang                     // a full-text search's regconfig
+	partPayload                  // a write's body, as a JSON array (no filter)
+	partMember                   // member slot-1 of a one-object body, as text
+	partMemberRaw                // the same as JSON text (json and jsonb columns)
 )
 
 func (p argPart) of(f *query.Filter) string {
@@ -81,6 +83,16 @@ func (r *recorder) value(f *query.Filter, part argPart) {
 func (r *recorder) payload() {
 	if r != nil {
 		r.args = append(r.args, argSource{part: partPayload})
+	}
+}
+
+func (r *recorder) payloadValue(i int, raw bool) {
+	if r != nil {
+		part := partMember
+		if raw {
+			part = partMemberRaw
+		}
+		r.args = append(r.args, argSource{slot: i + 1, part: part})
 	}
 }
 
@@ -135,11 +147,19 @@ func (t *Template) Statement(req *Request, body *Payload) (st *Statement, ok boo
 		args = make([]any, len(t.args))
 	}
 	for i, src := range t.args {
-		if src.part == partPayload {
+		switch src.part {
+		case partPayload, partMember, partMemberRaw:
 			if body == nil {
 				return nil, false, nil
 			}
-			args[i] = string(body.raw)
+			if src.part == partPayload {
+				args[i] = string(body.raw)
+				continue
+			}
+			if !body.obj.IsObject() || !body.valuesAsText() {
+				return nil, false, nil // this body needs the JSON path
+			}
+			args[i] = body.valueText(src.slot-1, src.part == partMemberRaw)
 			continue
 		}
 		if src.slot == 0 {

@@ -22,6 +22,11 @@ type Payload struct {
 	rows  []keySet // each object's keys
 	array bool
 	keys  []string // keys of the first object, in the order written
+	// obj is the body when it is one object (not an array), for inserts
+	// that bind its values one by one (see insertValues), and vals its
+	// members in order, once read.
+	obj  gjson.Result
+	vals []gjson.Result
 }
 
 // keySet is one object's keys.
@@ -55,7 +60,7 @@ func parsePayload(body []byte, columns []string) (*Payload, error) {
 	switch v := gjson.ParseBytes(trimmed); {
 	case v.IsObject():
 		keys, set := keysOf(v)
-		p.rows, p.keys = []keySet{set}, keys
+		p.rows, p.keys, p.obj = []keySet{set}, keys, v
 		p.raw = make([]byte, 0, len(trimmed)+2)
 		p.raw = append(append(append(p.raw, '['), trimmed...), ']')
 	case v.IsArray():
@@ -281,6 +286,10 @@ func (m *mutation) insertSelect(p *Payload, cols []*schema.Column, where string)
 		}
 		w.w(") ")
 	}
+	if vals, ok := m.insertValues(p, cols, where); ok {
+		w.w(vals)
+		return w.String()
+	}
 	rowType := "null::" + b.qualified(m.t.Name)
 	body := b.payloadArg(p) + "::json"
 	if b.req.Prefer.Missing == query.MissingDefault {
@@ -306,6 +315,95 @@ func (m *mutation) insertSelect(p *Payload, cols []*schema.Column, where string)
 	}
 	w.w(" from json_array_elements(", body, ") with ordinality _j(v, n), lateral json_populate_record(", rowType, ", _j.v) _b", where, " order by _j.n")
 	return w.String()
+}
+
+// insertValues renders "values ($1, $2, ...)" for a body that is one
+// object whose keys are the columns, binding each value as text: what
+// json_populate_recordset would hand each column's input function (a
+// string's contents, json and jsonb columns the value's JSON text, other
+// values their JSON text, null as NULL), for less work in Postgres. Columns
+// of array and composite types, and objects repeating a key, keep the JSON
+// path, which converts and resolves them its own way (see valuesAsText).
+func (m *mutation) insertValues(p *Payload, cols []*schema.Column, where string) (string, bool) {
+	if !p.obj.IsObject() || len(cols) == 0 || len(cols) != len(p.keys) || where != "" {
+		return "", false
+	}
+	for i, c := range cols {
+		if c.Name != p.keys[i] || !textInput(c) {
+			return "", false
+		}
+	}
+	if !p.valuesAsText() {
+		return "", false
+	}
+	var w sqlBuf
+	w.w("values (")
+	for i := range cols {
+		if i > 0 {
+			w.w(", ")
+		}
+		w.w(m.b.payloadValueArg(p, i, cols[i].TypeName == "json" || cols[i].TypeName == "jsonb"))
+	}
+	w.w(")")
+	return w.String(), true
+}
+
+// textInput says a column's values reach its type's input function as
+// text from json_populate_recordset (no array or record conversion).
+func textInput(c *schema.Column) bool {
+	if c.Category == "E" { // enum
+		return true
+	}
+	switch c.TypeName {
+	case "text", "varchar", "bpchar", "name", "citext", "char",
+		"int2", "int4", "int8", "numeric", "float4", "float8", "money", "bool",
+		"uuid", "date", "time", "timetz", "timestamp", "timestamptz", "interval",
+		"json", "jsonb", "bytea", "inet", "cidr", "macaddr", "macaddr8", "xml", "bit", "varbit":
+		return c.Category != "A" && c.Category != "C"
+	}
+	return false
+}
+
+// valuesAsText says every member of a one-object payload can be bound as
+// text, in the order of its keys: not when a key repeats (the recordset
+// takes the last value), nor a string holding \u0000 (the recordset
+// refuses it with an error of its own).
+func (p *Payload) valuesAsText() bool {
+	p.readValues()
+	if len(p.vals) != len(p.keys) {
+		return false
+	}
+	for _, v := range p.vals {
+		if v.Type == gjson.String && strings.IndexByte(v.Str, 0) >= 0 {
+			return false
+		}
+	}
+	return true
+}
+
+func (p *Payload) readValues() {
+	if p.vals == nil {
+		p.obj.ForEach(func(_, v gjson.Result) bool {
+			p.vals = append(p.vals, v)
+			return true
+		})
+	}
+}
+
+// valueText is the text the i-th member of a one-object payload gives a
+// column, as json_populate_recordset gives it: nil (NULL) for null, the
+// JSON text for json and jsonb columns (raw) and for numbers, booleans,
+// objects and arrays, a string's contents otherwise.
+func (p *Payload) valueText(i int, raw bool) any {
+	p.readValues()
+	v := p.vals[i]
+	switch {
+	case v.Type == gjson.Null:
+		return nil
+	case !raw && v.Type == gjson.String:
+		return v.Str
+	}
+	return v.Raw
 }
 
 func (m *mutation) missingSome(p *Payload, cols []*schema.Column) bool {
