@@ -574,8 +574,27 @@ func insert(s *schema.Schema, table string, req *Request, p *Payload, rec *recor
 		}
 		w.w("do nothing")
 	}
-	w.w(" returning t0.*")
-	return m.finish(w.String(), req.Prefer.Return == query.ReturnHeadersOnly && !p.array)
+	location := req.Prefer.Return == query.ReturnHeadersOnly && !p.array
+	w.w(m.returning(location))
+	return m.finish(w.String(), location)
+}
+
+// returning is a write's RETURNING: the written rows' columns when
+// something reads them (the representation, the Location, the access
+// checks on written rows), else only a 1 per row to count them. As in
+// PostgREST, a write that returns nothing then needs no right to read the
+// table: RETURNING of a column would make Postgres apply the table's
+// SELECT privileges and row-level security policies to the new rows.
+func (m *mutation) returning(location bool) string {
+	if !m.b.req.NoBody || location {
+		return " returning t0.*"
+	}
+	for _, c := range m.rowChecks {
+		if !c.IsEmpty() {
+			return " returning t0.*"
+		}
+	}
+	return " returning 1"
 }
 
 // Update builds PATCH /{table}?filters: set the payload's columns on the
@@ -718,7 +737,7 @@ func Put(s *schema.Schema, table string, req *Request, body []byte) (*Statement,
 	if err != nil {
 		return nil, err
 	}
-	w.w(oc, " returning t0.*")
+	w.w(oc, m.returning(false))
 	return m.finish(w.String(), false)
 }
 

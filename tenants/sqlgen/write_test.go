@@ -21,33 +21,33 @@ func TestWriteSQL(t *testing.T) {
 		{"insert object", func() (*Statement, error) {
 			return Insert(s, "authors", minimal(""), []byte(` {"name":"x","country":"US"} `))
 		},
-			`with pgrst_source as (insert into "p_demo"."authors" as t0 ("name", "country") select _b."name", _b."country" from json_populate_recordset(null::"p_demo"."authors", $1::json) _b returning t0.*) select '', count(*), null::bigint, null::text from (select from pgrst_source t0) _r`,
+			`with pgrst_source as (insert into "p_demo"."authors" as t0 ("name", "country") select _b."name", _b."country" from json_populate_recordset(null::"p_demo"."authors", $1::json) _b returning 1) select '', count(*), null::bigint, null::text from (select from pgrst_source t0) _r`,
 			[]any{`[{"name":"x","country":"US"}]`}},
 		{"insert array with columns", func() (*Statement, error) {
 			return Insert(s, "authors", minimal("columns=name"), []byte(`[{"name":"a","junk":1},{"name":"b"}]`))
 		},
-			`with pgrst_source as (insert into "p_demo"."authors" as t0 ("name") select _b."name" from json_populate_recordset(null::"p_demo"."authors", $1::json) _b returning t0.*) select '', count(*), null::bigint, null::text from (select from pgrst_source t0) _r`,
+			`with pgrst_source as (insert into "p_demo"."authors" as t0 ("name") select _b."name" from json_populate_recordset(null::"p_demo"."authors", $1::json) _b returning 1) select '', count(*), null::bigint, null::text from (select from pgrst_source t0) _r`,
 			[]any{`[{"name":"a","junk":1},{"name":"b"}]`}},
 		{"missing default", func() (*Statement, error) {
 			r := minimal("columns=id,name")
 			r.Prefer.Missing = query.MissingDefault
 			return Insert(s, "authors", r, []byte(`[{"id":1},{"name":"x"}]`))
 		},
-			`with pgrst_source as (insert into "p_demo"."authors" as t0 ("id", "name") select case when _j.v -> 'id' is not null then _b."id" else (nextval('authors_id_seq'::regclass)) end, case when _j.v -> 'name' is not null then _b."name" else null end from json_array_elements($1::json) with ordinality _j(v, n), lateral json_populate_record(null::"p_demo"."authors", _j.v) _b order by _j.n returning t0.*) select '', count(*), null::bigint, null::text from (select from pgrst_source t0) _r`,
+			`with pgrst_source as (insert into "p_demo"."authors" as t0 ("id", "name") select case when _j.v -> 'id' is not null then _b."id" else (nextval('authors_id_seq'::regclass)) end, case when _j.v -> 'name' is not null then _b."name" else null end from json_array_elements($1::json) with ordinality _j(v, n), lateral json_populate_record(null::"p_demo"."authors", _j.v) _b order by _j.n returning 1) select '', count(*), null::bigint, null::text from (select from pgrst_source t0) _r`,
 			[]any{`[{"id":1},{"name":"x"}]`}},
 		{"upsert merge on_conflict", func() (*Statement, error) {
 			r := minimal("on_conflict=name")
 			r.Prefer.Resolution = query.MergeDuplicates
 			return Insert(s, "authors", r, []byte(`{"name":"x","country":"PL"}`))
 		},
-			`with pgrst_source as (insert into "p_demo"."authors" as t0 ("name", "country") select _b."name", _b."country" from json_populate_recordset(null::"p_demo"."authors", $1::json) _b on conflict ("name") do update set "name" = excluded."name", "country" = excluded."country" returning t0.*) select '', count(*), null::bigint, null::text from (select from pgrst_source t0) _r`,
+			`with pgrst_source as (insert into "p_demo"."authors" as t0 ("name", "country") select _b."name", _b."country" from json_populate_recordset(null::"p_demo"."authors", $1::json) _b on conflict ("name") do update set "name" = excluded."name", "country" = excluded."country" returning 1) select '', count(*), null::bigint, null::text from (select from pgrst_source t0) _r`,
 			[]any{`[{"name":"x","country":"PL"}]`}},
 		{"upsert ignore", func() (*Statement, error) {
 			r := minimal("")
 			r.Prefer.Resolution = query.IgnoreDuplicates
 			return Insert(s, "nokey", r, []byte(`{"a":"x"}`))
 		},
-			`with pgrst_source as (insert into "p_demo"."nokey" as t0 ("a") select _b."a" from json_populate_recordset(null::"p_demo"."nokey", $1::json) _b on conflict do nothing returning t0.*) select '', count(*), null::bigint, null::text from (select from pgrst_source t0) _r`,
+			`with pgrst_source as (insert into "p_demo"."nokey" as t0 ("a") select _b."a" from json_populate_recordset(null::"p_demo"."nokey", $1::json) _b on conflict do nothing returning 1) select '', count(*), null::bigint, null::text from (select from pgrst_source t0) _r`,
 			[]any{`[{"a":"x"}]`}},
 		{"update with representation and embed", func() (*Statement, error) {
 			return Update(s, "books", req("id=eq.1&select=id,authors(name)"), []byte(`{"title":"t"}`))
@@ -60,7 +60,7 @@ func TestWriteSQL(t *testing.T) {
 		{"put", func() (*Statement, error) {
 			return Put(s, "authors", minimal("id=eq.7"), []byte(`{"id":7,"name":"x"}`))
 		},
-			`with pgrst_source as (insert into "p_demo"."authors" as t0 ("id", "name") select _b."id", _b."name" from json_populate_recordset(null::"p_demo"."authors", $4::json) _b where case when _b."id" is distinct from $1 then plinth_api.raise('PGRST', ($2::jsonb)::text, $3) else true end on conflict ("id") do update set "id" = excluded."id", "name" = excluded."name" returning t0.*) select '', count(*), null::bigint, null::text from (select from pgrst_source t0) _r`,
+			`with pgrst_source as (insert into "p_demo"."authors" as t0 ("id", "name") select _b."id", _b."name" from json_populate_recordset(null::"p_demo"."authors", $4::json) _b where case when _b."id" is distinct from $1 then plinth_api.raise('PGRST', ($2::jsonb)::text, $3) else true end on conflict ("id") do update set "id" = excluded."id", "name" = excluded."name" returning 1) select '', count(*), null::bigint, null::text from (select from pgrst_source t0) _r`,
 			[]any{"7", `{"code":"PGRST115","details":null,"hint":null,"message":"Payload values do not match URL in primary key column(s)"}`, `{"status":400}`, `[{"id":7,"name":"x"}]`}},
 	}
 	for _, c := range cases {
