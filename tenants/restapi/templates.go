@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"slices"
 	"strconv"
+	"weak"
 
 	lru "github.com/hashicorp/golang-lru/v2"
 
@@ -12,46 +13,35 @@ import (
 	"github.com/plinth-dev/plinth/tenants/sqlgen"
 )
 
-// Template cache bounds: projects with templates, and templates (request
-// shapes) per project.
-const (
-	templateProjects    = 4096
-	templatesPerProject = 256
-)
+// maxTemplates bounds the templates kept, over all projects (a few KiB
+// each at most).
+const maxTemplates = 16384
 
-// templates keeps each project's read templates (sqlgen.Template), for the
-// schema they were built on: a request of a shape seen before skips
-// planning and rendering SQL. A template is keyed by everything the
-// statement depends on but the query string's values: the table, the
-// query string's shape, the headers that shape SQL (Prefer, Accept, Range),
-// HEAD or GET, and the project's max_rows; the caller's access rules are
-// asked again on every use.
+// templates keeps read and insert templates (sqlgen.Template): a request
+// of a shape seen before skips planning and rendering SQL. A template is
+// keyed by the project and everything the statement depends on but the
+// query string's values: the table, the query string's shape, the headers
+// that shape SQL (Prefer, Accept, Range, Content-Type), the method, the
+// project's max_rows and, for inserts, the payload's shape. It is used only
+// with the schema it was built on, and the caller's access rules are asked
+// again on every use.
 type templates struct {
-	projects *lru.Cache[string, *projectTemplates]
+	byKey *lru.Cache[string, schemaTemplate]
 	// verify rebuilds every statement taken from a template and fails on a
 	// difference (tests; see config.VerifyTemplates).
 	verify bool
 }
 
-type projectTemplates struct {
-	schema *schema.Schema
-	byKey  *lru.Cache[string, *sqlgen.Template]
+// schemaTemplate is a template with the schema it was built on, held
+// weakly: a template must not keep a replaced schema alive.
+type schemaTemplate struct {
+	schema weak.Pointer[schema.Schema]
+	tpl    *sqlgen.Template
 }
 
 func newTemplates(verify bool) *templates {
-	p, _ := lru.New[string, *projectTemplates](templateProjects)
-	return &templates{projects: p, verify: verify}
-}
-
-// forSchema returns ref's templates for s, dropping those of an older schema.
-func (t *templates) forSchema(ref string, s *schema.Schema) *projectTemplates {
-	if pt, ok := t.projects.Get(ref); ok && pt.schema == s {
-		return pt
-	}
-	c, _ := lru.New[string, *sqlgen.Template](templatesPerProject)
-	pt := &projectTemplates{schema: s, byKey: c}
-	t.projects.Add(ref, pt)
-	return pt
+	c, _ := lru.New[string, schemaTemplate](maxTemplates)
+	return &templates{byKey: c, verify: verify}
 }
 
 // statementKey renders what, besides the values, a statement depends on:
@@ -59,7 +49,8 @@ func (t *templates) forSchema(ref string, s *schema.Schema) *projectTemplates {
 // string's shape and, for an insert, the payload's shape.
 func statementKey(r *request, table, payloadShape string) string {
 	h := &r.c.Request().Header
-	b := make([]byte, 0, 64+len(table)+len(r.sql.Query.Shape)+len(payloadShape))
+	b := make([]byte, 0, 64+len(r.proj.Ref)+len(table)+len(r.sql.Query.Shape)+len(payloadShape))
+	b = appendField(b, r.proj.Ref)
 	b = appendField(b, table)
 	b = appendField(b, r.c.Method())
 	b = strconv.AppendInt(b, r.sql.MaxRows, 10)
@@ -101,14 +92,13 @@ func (h *Handler) insertStatement(r *request, table string, body *sqlgen.Payload
 // shape, or builds it (and the template, when there can be one).
 func (h *Handler) templated(r *request, table string, body *sqlgen.Payload,
 	build func() (*sqlgen.Statement, *sqlgen.Template, error), fresh func() (*sqlgen.Statement, error)) (*sqlgen.Statement, error) {
-	pt := h.templates.forSchema(r.proj.Ref, r.schema)
 	shape := ""
 	if body != nil {
 		shape = body.Shape()
 	}
 	key := statementKey(r, table, shape)
-	if tpl, ok := pt.byKey.Get(key); ok {
-		st, ok, err := tpl.Statement(r.sql, body)
+	if cached, ok := h.templates.byKey.Get(key); ok && cached.schema.Value() == r.schema {
+		st, ok, err := cached.tpl.Statement(r.sql, body)
 		if err != nil {
 			return nil, err
 		}
@@ -126,7 +116,7 @@ func (h *Handler) templated(r *request, table string, body *sqlgen.Payload,
 		return nil, err
 	}
 	if tpl != nil {
-		pt.byKey.Add(key, tpl)
+		h.templates.byKey.Add(key, schemaTemplate{weak.Make(r.schema), tpl})
 	}
 	return st, nil
 }
