@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"errors"
 	"strconv"
 	"syscall"
 	"testing"
@@ -122,16 +123,19 @@ func floorTx(p *pgxpool.Pool, role, sql string, arg int) error {
 	if _, err := br.Exec(); err != nil {
 		return err
 	}
-	var out []byte
 	rows, err := br.Query()
 	if err != nil {
 		return err
 	}
-	if rows.Next() {
-		out = append(out, rows.RawValues()[0]...)
-	}
+	got := rows.Next() && len(rows.RawValues()[0]) > 0
 	rows.Close()
-	return rows.Err()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if !got {
+		return errors.New("floor query returned no body")
+	}
+	return nil
 }
 
 // reportCPU reports this process's CPU time (user and system) per
