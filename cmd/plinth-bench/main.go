@@ -335,8 +335,12 @@ func bench(ctx context.Context, o options, stdout io.Writer) error {
 			for _, t := range targets {
 				run(ctx, conc, 300*time.Millisecond, t.f)
 			}
+			// Each round starts at the next target, so none is always the
+			// one measured right after another's load (or a checkpoint).
 			for r := 0; r < o.rounds; r++ {
-				for ti, t := range targets {
+				for i := range targets {
+					ti := (r + i) % len(targets)
+					t := targets[ti]
 					t0 := time.Now()
 					samples[ti].merge(run(ctx, conc, o.duration, t.f))
 					elapsed[ti] += time.Since(t0)
