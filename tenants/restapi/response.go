@@ -25,6 +25,11 @@ type result struct {
 }
 
 func parseResult(row [][]byte) (*result, error) {
+	// A one-object insert returns its result row from RETURNING (see
+	// sqlgen's direct inserts): no row when a trigger dropped the object.
+	if row == nil {
+		return &result{total: -1}, nil
+	}
 	if len(row) <= sqlgen.ColLocation {
 		return nil, fmt.Errorf("data API: statement returned %d columns", len(row))
 	}

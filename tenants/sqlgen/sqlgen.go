@@ -4,9 +4,11 @@
 // bound as a parameter, tables are schema-qualified, and Postgres builds the
 // JSON (or CSV) of the response.
 //
-// Every statement returns exactly one row with the columns ColBody,
-// ColCount, ColTotal and ColLocation, whatever the request was, so the
-// caller streams the body bytes without decoding rows. Failures that must
+// Every statement returns one row with the columns ColBody, ColCount,
+// ColTotal and ColLocation, whatever the request was, so the caller streams
+// the body bytes without decoding rows. The one exception: a one-object
+// insert that returns nothing returns that row from its RETURNING, and no
+// row when a trigger dropped the object (a count of 0). Failures that must
 // roll the request back (a singular response with the wrong number of rows,
 // a written row outside the caller's access rules, too many rows affected)
 // are raised inside the statement through plinth_api.raise, so they cost no

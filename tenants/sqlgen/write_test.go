@@ -21,7 +21,14 @@ func TestWriteSQL(t *testing.T) {
 		{"insert object", func() (*Statement, error) {
 			return Insert(s, "authors", minimal(""), []byte(` {"name":"x","country":"US"} `))
 		},
-			`with pgrst_source as (insert into "p_demo"."authors" as t0 ("name", "country") select _b."name", _b."country" from json_populate_recordset(null::"p_demo"."authors", $1::json) _b returning 1) select '', count(*), null::bigint, null::text from (select from pgrst_source t0) _r`,
+			`insert into "p_demo"."authors" as t0 ("name", "country") select _b."name", _b."country" from json_populate_recordset(null::"p_demo"."authors", $1::json) _b returning '', 1, null::bigint, null::text`,
+			[]any{`[{"name":"x","country":"US"}]`}},
+		{"insert object counted", func() (*Statement, error) {
+			r := minimal("")
+			r.Prefer.Count = query.CountExact
+			return Insert(s, "authors", r, []byte(`{"name":"x","country":"US"}`))
+		},
+			`with pgrst_source as (insert into "p_demo"."authors" as t0 ("name", "country") select _b."name", _b."country" from json_populate_recordset(null::"p_demo"."authors", $1::json) _b returning 1) select '', count(*), count(*), null::text from (select from pgrst_source t0) _r`,
 			[]any{`[{"name":"x","country":"US"}]`}},
 		{"insert array with columns", func() (*Statement, error) {
 			return Insert(s, "authors", minimal("columns=name"), []byte(`[{"name":"a","junk":1},{"name":"b"}]`))
