@@ -38,9 +38,11 @@ vet:
 lint:
 	$(STATICCHECK) $(PKGS)
 
-## deps: install system packages the tests need (Postgres, Redis) when absent
+## deps: install system packages the tests need (Postgres, Redis) when absent,
+## and fetch every Go module up front, so vet and lint print only findings
 deps:
 	@sh scripts/deps.sh
+	@$(GO) mod download
 
 ## test-long: the long forms of the load, fault and fuzz suites
 test-long: deps

@@ -112,10 +112,17 @@ func summarize(scenario, target string, conc int, s sample, elapsed time.Duratio
 	}
 	if s.cpu.total > 0 {
 		r.CPUBusy = float64(s.cpu.busy) / float64(s.cpu.total)
-		if ok := s.n - s.errs; ok > 0 {
-			r.CPUPerReq = float64(s.cpu.busy) * 1e6 / clockTick / float64(ok)
-			r.SelfPerReq = float64(s.cpu.self) * 1e6 / clockTick / float64(ok)
-		}
+		r.CPUPerReq, r.SelfPerReq = s.cpuPerRequest()
 	}
 	return r
+}
+
+// cpuPerRequest is the machine's busy CPU time and this process's, per
+// successful request, in microseconds (0 without any).
+func (s sample) cpuPerRequest() (busy, self float64) {
+	ok := s.n - s.errs
+	if ok <= 0 {
+		return 0, 0
+	}
+	return float64(s.cpu.busy) * 1e6 / clockTick / float64(ok), float64(s.cpu.self) * 1e6 / clockTick / float64(ok)
 }

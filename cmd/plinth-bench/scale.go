@@ -62,9 +62,7 @@ func rssKiB() float64 {
 
 // hotThroughput is the hot tenant's get-by-pk req/s: the median of five
 // 2-second runs after a warm-up, so one noisy moment on a shared machine
-// does not decide the ratio.
-// It also returns the machine's busy CPU time per request over the five
-// runs, and the bench process's part of it, in microseconds.
+// does not decide the ratio; and the CPU per request over all five.
 func hotThroughput(ctx context.Context, hotOp op) (rps, cpuPerReq, selfPerReq float64) {
 	run(ctx, 16, time.Second, hotOp)
 	var all []float64
@@ -76,10 +74,7 @@ func hotThroughput(ctx context.Context, hotOp op) (rps, cpuPerReq, selfPerReq fl
 		total.merge(r)
 	}
 	sort.Float64s(all)
-	if ok := total.n - total.errs; ok > 0 {
-		cpuPerReq = float64(total.cpu.busy) * 1e6 / clockTick / float64(ok)
-		selfPerReq = float64(total.cpu.self) * 1e6 / clockTick / float64(ok)
-	}
+	cpuPerReq, selfPerReq = total.cpuPerRequest()
 	return all[len(all)/2], cpuPerReq, selfPerReq
 }
 

@@ -35,6 +35,12 @@ type final struct {
 	checks   []check
 }
 
+// countOnly says the statement's row would hold nothing but the count of
+// written rows: no body, total, Location or check.
+func (f *final) countOnly() bool {
+	return f.shape == shapeNone && f.total == "" && f.location == "" && len(f.checks) == 0
+}
+
 func (b *builder) finish(f *final) string {
 	var w sqlBuf
 	w.Grow(len(f.with) + len(f.rows) + len(f.total) + len(f.location) + 128)

@@ -211,14 +211,25 @@ func (m *mutation) filters(cond query.Expr) (string, error) {
 	return m.b.conjunction(m.plain, exprs)
 }
 
-// finish wraps the data-modifying CTE into the statement: the
-// representation (or just the count), the checks that roll the request
-// back, and the Location of an inserted row.
+// finish wraps the data-modifying CTE into the statement (see output).
 func (m *mutation) finish(cte string, location bool) (*Statement, error) {
-	b, req := m.b, m.b.req
-	f := &final{with: "with pgrst_source as (" + cte + ") "}
-	if cs, err := b.conjunction(m.plain, m.rowChecks); err != nil {
+	f, pk, err := m.output(location)
+	if err != nil {
 		return nil, err
+	}
+	f.with = "with pgrst_source as (" + cte + ") "
+	return &Statement{SQL: m.b.finish(f), Args: m.b.args, PrimaryKey: pk}, nil
+}
+
+// output is what a write answers over its written rows (pgrst_source): the
+// representation (or just the count), the checks that roll the request
+// back, and the Location of an inserted row, with the primary key columns
+// that Location holds.
+func (m *mutation) output(location bool) (*final, []string, error) {
+	b, req := m.b, m.b.req
+	f := &final{}
+	if cs, err := b.conjunction(m.plain, m.rowChecks); err != nil {
+		return nil, nil, err
 	} else if cs != "" {
 		f.checks = append(f.checks, check{
 			when: "(select bool_and(coalesce(" + cs + ", false)) from pgrst_source t0) is false",
@@ -247,16 +258,16 @@ func (m *mutation) finish(cte string, location bool) (*Statement, error) {
 	} else {
 		cond, err := b.access(m.t.Name, "select")
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		root, err := b.planRoot(m.t, "t0", req.Query.Select, cond)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		root.written = true
 		r, err := b.render(root, "pgrst_source t0", nil, query.Range{Limit: query.NoLimit}, 0)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		f.rows, f.shape = r.query(), b.shapeFor(root)
 		if f.shape == shapeCSV {
@@ -266,7 +277,7 @@ func (m *mutation) finish(cte string, location bool) (*Statement, error) {
 	if req.Prefer.Count != "" {
 		f.total = "count(*)"
 	}
-	return &Statement{SQL: b.finish(f), Args: b.args, PrimaryKey: pk}, nil
+	return f, pk, nil
 }
 
 // insertSelect renders "(cols) select ... from <payload rows>": one row per
@@ -575,37 +586,20 @@ func insert(s *schema.Schema, table string, req *Request, p *Payload, rec *recor
 		w.w("do nothing")
 	}
 	location := req.Prefer.Return == query.ReturnHeadersOnly && !p.array
-	if m.direct(p, location) {
-		w.w(directReturning)
+	f, pk, err := m.output(location)
+	if err != nil {
+		return nil, err
+	}
+	// One object without ON CONFLICT writes one row (none when a trigger
+	// drops it); when nothing reads, checks or counts it, the insert's own
+	// RETURNING is the result row and Postgres does no CTE scan or
+	// aggregate. Constants, like RETURNING 1, need no right to read.
+	if !p.array && req.Prefer.Resolution == "" && f.countOnly() {
+		w.w(" returning '', 1, null::bigint, null::text")
 		return &Statement{SQL: w.String(), Args: m.b.args}, nil
 	}
-	w.w(m.returning(location))
-	return m.finish(w.String(), location)
-}
-
-// directReturning makes an insert's RETURNING the statement's result row
-// (ColBody, ColCount, ColTotal, ColLocation) for the row it writes.
-const directReturning = " returning '', 1, null::bigint, null::text"
-
-// direct says an insert can skip the CTE that counts and shapes written
-// rows: one object (so one row written, or none when a trigger drops it),
-// plain insert, nothing read back, checked or counted. Postgres then does
-// no CTE scan or aggregate; RETURNING of constants, like RETURNING 1,
-// needs no right to read the table.
-func (m *mutation) direct(p *Payload, location bool) bool {
-	req := m.b.req
-	if p.array || location || !req.NoBody || req.Prefer.Resolution != "" || req.Prefer.Count != "" || req.singular() {
-		return false
-	}
-	if _, ok := m.b.maxAffectedCheck(); ok {
-		return false
-	}
-	for _, c := range m.rowChecks {
-		if !c.IsEmpty() {
-			return false
-		}
-	}
-	return true
+	f.with = "with pgrst_source as (" + w.String() + m.returning(location) + ") "
+	return &Statement{SQL: m.b.finish(f), Args: m.b.args, PrimaryKey: pk}, nil
 }
 
 // returning is a write's RETURNING: the written rows' columns when
