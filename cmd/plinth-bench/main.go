@@ -369,7 +369,7 @@ func bench(ctx context.Context, o options, stdout io.Writer) error {
 		}
 	}
 	if o.tenants > 0 {
-		sc, err := tenantScale(ctx, e, o.tenants, key, p)
+		sc, err := tenantScale(ctx, e, o.tenants, key, p, txURL)
 		if err != nil {
 			return err
 		}

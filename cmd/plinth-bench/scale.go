@@ -23,7 +23,13 @@ type Scale struct {
 	HotRatio           float64 `json:"hot_ratio"`
 	// Machine CPU µs per hot request (and the bench process's part), alone
 	// and with all projects present: which side a slowdown is on.
-	HotAloneCPU     float64 `json:"hot_alone_cpu_us_per_req"`
+	HotAloneCPU float64 `json:"hot_alone_cpu_us_per_req"`
+	// The same request on the HTTP floor with Plinth's transaction, measured
+	// in turns with Plinth: a drop that both show is Postgres's (or the
+	// machine's), one only Plinth shows is Plinth's.
+	FloorAloneRPS   float64 `json:"floor_tx_alone_rps"`
+	FloorWithAllRPS float64 `json:"floor_tx_with_all_rps"`
+	FloorRatio      float64 `json:"floor_tx_ratio"`
 	HotAloneSelf    float64 `json:"hot_alone_self_us_per_req"`
 	HotWithAllCPU   float64 `json:"hot_with_all_cpu_us_per_req"`
 	HotWithAllSelf  float64 `json:"hot_with_all_self_us_per_req"`
@@ -39,6 +45,7 @@ func (s *Scale) print(w io.Writer) {
 	fmt.Fprintf(w, "\ntenant scale: %d projects\n", s.Projects)
 	fmt.Fprintf(w, "  provisioning:           %.1f ms/project\n", s.ProvisionMsPerProj)
 	fmt.Fprintf(w, "  hot tenant get-by-pk:   %.0f req/s alone, %.0f req/s with all present (%.2fx)\n", s.HotAloneRPS, s.HotWithAllRPS, s.HotRatio)
+	fmt.Fprintf(w, "  http-floor+tx, in turn: %.0f req/s alone, %.0f req/s with all present (%.2fx)\n", s.FloorAloneRPS, s.FloorWithAllRPS, s.FloorRatio)
 	fmt.Fprintf(w, "  hot CPU per request:    %.0f µs alone (%.0f in this process), %.0f µs with all present (%.0f)\n", s.HotAloneCPU, s.HotAloneSelf, s.HotWithAllCPU, s.HotWithAllSelf)
 	fmt.Fprintf(w, "  cold first request:     p50 %.1f ms, p99 %.1f ms (%d tenants)\n", s.ColdFirstP50ms, s.ColdFirstP99ms, s.TenantsTouched)
 	fmt.Fprintf(w, "  server RSS per tenant:  %.1f KiB\n", s.RSSPerTenantKiB)
@@ -60,32 +67,45 @@ func rssKiB() float64 {
 	return 0
 }
 
-// hotThroughput is the hot tenant's get-by-pk req/s: the median of five
-// 2-second runs after a warm-up, so one noisy moment on a shared machine
-// does not decide the ratio; and the CPU per request over all five.
-func hotThroughput(ctx context.Context, hotOp op) (rps, cpuPerReq, selfPerReq float64) {
-	run(ctx, 16, time.Second, hotOp)
-	var all []float64
+// hotThroughput is the hot tenant's get-by-pk req/s on Plinth and on the
+// floor: five 2-second runs of each, in turns, after a warm-up, taking the
+// median of each so one noisy moment on a shared machine does not decide a
+// ratio; and Plinth's CPU per request over its five runs.
+func hotThroughput(ctx context.Context, plinth, floor op) (rps, floorRPS, cpuPerReq, selfPerReq float64) {
+	run(ctx, 16, time.Second, plinth)
+	run(ctx, 16, time.Second, floor)
+	var all, floors []float64
 	var total sample
-	for i := 0; i < 5; i++ {
+	measure := func(f op) (float64, sample) {
 		t0 := time.Now()
-		r := run(ctx, 16, 2*time.Second, hotOp)
-		all = append(all, float64(r.n-r.errs)/time.Since(t0).Seconds())
-		total.merge(r)
+		r := run(ctx, 16, 2*time.Second, f)
+		return float64(r.n-r.errs) / time.Since(t0).Seconds(), r
 	}
-	sort.Float64s(all)
+	for i := 0; i < 5; i++ {
+		v, r := measure(plinth)
+		all = append(all, v)
+		total.merge(r)
+		v, _ = measure(floor)
+		floors = append(floors, v)
+	}
 	cpuPerReq, selfPerReq = total.cpuPerRequest()
-	return all[len(all)/2], cpuPerReq, selfPerReq
+	return median(all), median(floors), cpuPerReq, selfPerReq
+}
+
+func median(v []float64) float64 {
+	sort.Float64s(v)
+	return v[len(v)/2]
 }
 
 // tenantScale provisions n projects with one small table each, then compares
 // the hot tenant's throughput and measures cold tenants' first requests.
-func tenantScale(ctx context.Context, e *env, n int, hotKey string, hot project) (*Scale, error) {
+func tenantScale(ctx context.Context, e *env, n int, hotKey string, hot project, floorURL string) (*Scale, error) {
 	s := &Scale{Projects: n}
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 32}, Timeout: 30 * time.Second}
 	getPK := scenarios(hot.Schema, nil)[0]
 	hotOp := plinthOp(client, e.baseURL+"/p/bench/rest/v1", map[string]string{"apikey": hotKey}, getPK)
-	s.HotAloneRPS, s.HotAloneCPU, s.HotAloneSelf = hotThroughput(ctx, hotOp)
+	floor := floorOp(client, floorURL, getPK)
+	s.HotAloneRPS, s.FloorAloneRPS, s.HotAloneCPU, s.HotAloneSelf = hotThroughput(ctx, hotOp, floor)
 
 	fmt.Fprintf(os.Stderr, "provisioning %d projects ...\n", n)
 	keys := make([]string, n)
@@ -145,9 +165,12 @@ func tenantScale(ctx context.Context, e *env, n int, hotKey string, hot project)
 		return nil, err
 	}
 	fmt.Fprintf(os.Stderr, "catalog settled after provisioning in %s\n", waited.Round(time.Second))
-	s.HotWithAllRPS, s.HotWithAllCPU, s.HotWithAllSelf = hotThroughput(ctx, hotOp)
+	s.HotWithAllRPS, s.FloorWithAllRPS, s.HotWithAllCPU, s.HotWithAllSelf = hotThroughput(ctx, hotOp, floor)
 	if s.HotAloneRPS > 0 {
 		s.HotRatio = s.HotWithAllRPS / s.HotAloneRPS
+	}
+	if s.FloorAloneRPS > 0 {
+		s.FloorRatio = s.FloorWithAllRPS / s.FloorAloneRPS
 	}
 	if err := conn.QueryRow(ctx, `select count(*) from pg_stat_activity where usename like 'p\_%\_login'`).Scan(&s.TenantConnsHeld); err != nil {
 		return nil, err
