@@ -103,8 +103,14 @@ func startFloor(h http.Handler) (string, func(), error) {
 
 // floorOp sends a scenario to an HTTP floor.
 func floorOp(client *http.Client, base string, s Scenario) op {
+	return plinthOp(client, base, nil, atFloor(s))
+}
+
+// atFloor is s as an HTTP floor gets it: the scenario's name and the
+// request's index (the floor knows the SQL), no user headers.
+func atFloor(s Scenario) Scenario {
 	fs := s
 	fs.Path = func(i int) string { return "/" + s.Name + "?i=" + strconv.Itoa(i) }
 	fs.Headers = nil
-	return plinthOp(client, base, nil, fs)
+	return fs
 }

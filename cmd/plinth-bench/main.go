@@ -303,6 +303,9 @@ func bench(ctx context.Context, o options, stdout io.Writer) error {
 	}
 	defer stopTx()
 
+	if err := sameAnswers(ctx, http.DefaultClient, txURL, e.baseURL+"/p/bench/rest/v1", map[string]string{"apikey": key}, all); err != nil {
+		return fmt.Errorf("targets disagree: %w", err)
+	}
 	report := Report{Machine: machine(), Features: features, Started: time.Now().UTC()}
 	lastCalls := e.redisCalls(ctx)
 	for _, conc := range o.concurrency {
@@ -369,7 +372,7 @@ func bench(ctx context.Context, o options, stdout io.Writer) error {
 		}
 	}
 	if o.tenants > 0 {
-		sc, err := tenantScale(ctx, e, o.tenants, key, p, txURL)
+		sc, err := tenantScale(ctx, e, o, key, p, txURL)
 		if err != nil {
 			return err
 		}

@@ -68,17 +68,17 @@ func rssKiB() float64 {
 }
 
 // hotThroughput is the hot tenant's get-by-pk req/s on Plinth and on the
-// floor: five 2-second runs of each, in turns, after a warm-up, taking the
+// floor: five runs of d each, in turns, after a warm-up, taking the
 // median of each so one noisy moment on a shared machine does not decide a
 // ratio; and Plinth's CPU per request over its five runs.
-func hotThroughput(ctx context.Context, plinth, floor op) (rps, floorRPS, cpuPerReq, selfPerReq float64) {
-	run(ctx, 16, time.Second, plinth)
-	run(ctx, 16, time.Second, floor)
+func hotThroughput(ctx context.Context, d time.Duration, plinth, floor op) (rps, floorRPS, cpuPerReq, selfPerReq float64) {
+	run(ctx, 16, d/2, plinth)
+	run(ctx, 16, d/2, floor)
 	var all, floors []float64
 	var total sample
 	measure := func(f op) (float64, sample) {
 		t0 := time.Now()
-		r := run(ctx, 16, 2*time.Second, f)
+		r := run(ctx, 16, d, f)
 		return float64(r.n-r.errs) / time.Since(t0).Seconds(), r
 	}
 	for i := 0; i < 5; i++ {
@@ -99,13 +99,14 @@ func median(v []float64) float64 {
 
 // tenantScale provisions n projects with one small table each, then compares
 // the hot tenant's throughput and measures cold tenants' first requests.
-func tenantScale(ctx context.Context, e *env, n int, hotKey string, hot project, floorURL string) (*Scale, error) {
+func tenantScale(ctx context.Context, e *env, o options, hotKey string, hot project, floorURL string) (*Scale, error) {
+	n := o.tenants
 	s := &Scale{Projects: n}
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 32}, Timeout: 30 * time.Second}
 	getPK := scenarios(hot.Schema, nil)[0]
 	hotOp := plinthOp(client, e.baseURL+"/p/bench/rest/v1", map[string]string{"apikey": hotKey}, getPK)
 	floor := floorOp(client, floorURL, getPK)
-	s.HotAloneRPS, s.FloorAloneRPS, s.HotAloneCPU, s.HotAloneSelf = hotThroughput(ctx, hotOp, floor)
+	s.HotAloneRPS, s.FloorAloneRPS, s.HotAloneCPU, s.HotAloneSelf = hotThroughput(ctx, o.duration, hotOp, floor)
 
 	fmt.Fprintf(os.Stderr, "provisioning %d projects ...\n", n)
 	keys := make([]string, n)
@@ -165,7 +166,7 @@ func tenantScale(ctx context.Context, e *env, n int, hotKey string, hot project,
 		return nil, err
 	}
 	fmt.Fprintf(os.Stderr, "catalog settled after provisioning in %s\n", waited.Round(time.Second))
-	s.HotWithAllRPS, s.FloorWithAllRPS, s.HotWithAllCPU, s.HotWithAllSelf = hotThroughput(ctx, hotOp, floor)
+	s.HotWithAllRPS, s.FloorWithAllRPS, s.HotWithAllCPU, s.HotWithAllSelf = hotThroughput(ctx, o.duration, hotOp, floor)
 	if s.HotAloneRPS > 0 {
 		s.HotRatio = s.HotWithAllRPS / s.HotAloneRPS
 	}

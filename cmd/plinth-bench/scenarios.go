@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"reflect"
 	"strconv"
 
 	"github.com/jackc/pgx/v5"
@@ -180,25 +181,9 @@ func dbFloor(pool *pgxpool.Pool, schema string, s Scenario) op {
 // plinthOp sends the scenario's request to Plinth.
 func plinthOp(client *http.Client, base string, headers map[string]string, s Scenario) op {
 	return func(ctx context.Context, w, i int) error {
-		var body io.Reader
-		if s.Body != nil {
-			body = bytes.NewReader(s.Body(i))
-		}
-		req, err := http.NewRequestWithContext(ctx, s.Method, base+s.Path(i), body)
+		req, err := newRequest(ctx, base, headers, s, i)
 		if err != nil {
 			return err
-		}
-		for k, v := range headers {
-			req.Header.Set(k, v)
-		}
-		for k, v := range s.Headers {
-			req.Header.Set(k, v)
-		}
-		if s.Body != nil {
-			req.Header.Set("Content-Type", "application/json")
-		}
-		if s.Prefer != "" {
-			req.Header.Set("Prefer", s.Prefer)
 		}
 		res, err := client.Do(req)
 		if err != nil {
@@ -211,6 +196,78 @@ func plinthOp(client *http.Client, base string, headers map[string]string, s Sce
 		}
 		return nil
 	}
+}
+
+func newRequest(ctx context.Context, base string, headers map[string]string, s Scenario, i int) (*http.Request, error) {
+	var body io.Reader
+	if s.Body != nil {
+		body = bytes.NewReader(s.Body(i))
+	}
+	req, err := http.NewRequestWithContext(ctx, s.Method, base+s.Path(i), body)
+	if err != nil {
+		return nil, err
+	}
+	for k, v := range headers {
+		req.Header.Set(k, v)
+	}
+	for k, v := range s.Headers {
+		req.Header.Set(k, v)
+	}
+	if s.Body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if s.Prefer != "" {
+		req.Header.Set("Prefer", s.Prefer)
+	}
+	return req, nil
+}
+
+// sameAnswers sends each read scenario to an HTTP floor and to Plinth and
+// fails unless both answer the same JSON: a ratio between two targets means
+// something only if they did the same work.
+func sameAnswers(ctx context.Context, client *http.Client, floorURL, plinthURL string, headers map[string]string, all []Scenario) error {
+	get := func(base string, h map[string]string, s Scenario, i int) (any, error) {
+		req, err := newRequest(ctx, base, h, s, i)
+		if err != nil {
+			return nil, err
+		}
+		res, err := client.Do(req)
+		if err != nil {
+			return nil, err
+		}
+		defer res.Body.Close()
+		b, err := io.ReadAll(res.Body)
+		if err != nil {
+			return nil, err
+		}
+		if res.StatusCode != http.StatusOK && res.StatusCode != http.StatusPartialContent {
+			return nil, fmt.Errorf("%s: status %d: %s", base, res.StatusCode, b)
+		}
+		var v any
+		if err := json.Unmarshal(b, &v); err != nil {
+			return nil, fmt.Errorf("%s: %w in %.200s", base, err, b)
+		}
+		return v, nil
+	}
+	for _, s := range all {
+		if s.Method != "GET" {
+			continue
+		}
+		for _, i := range []int{0, 1, 12345} {
+			want, err := get(floorURL, nil, atFloor(s), i)
+			if err != nil {
+				return fmt.Errorf("%s floor: %w", s.Name, err)
+			}
+			got, err := get(plinthURL, headers, s, i)
+			if err != nil {
+				return fmt.Errorf("%s plinth: %w", s.Name, err)
+			}
+			if !reflect.DeepEqual(got, want) {
+				return fmt.Errorf("%s (request %d): Plinth answered %.300s, the floor %.300s", s.Name, i, mustJSON(got), mustJSON(want))
+			}
+		}
+	}
+	return nil
 }
 
 func mustJSON(v any) []byte {
