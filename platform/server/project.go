@@ -134,7 +134,7 @@ func (s *Server) authenticate(c *fiber.Ctx) error {
 	key := principalOf(c)
 	stateOf(c).principal = &principal.Principal{
 		Ref: p.Ref, Role: principal.Authenticated, DBRole: p.Schema + "_authenticated",
-		UserID: v.UserID, KeyID: key.KeyID, Claims: v.Claims,
+		UserID: v.UserID, KeyID: key.KeyID, Claims: v.Claims, ClaimsText: v.ClaimsJSON,
 	}
 	return c.Next()
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -212,9 +213,13 @@ func TestAccessTokensOnDataAPI(t *testing.T) {
 		);
 		alter table todos enable row level security;
 		create policy own_todos on todos to authenticated using (owner = auth.uid()) with check (owner = auth.uid());
-		create table audit_trail (id serial primary key, who uuid references `+auth1+`.users(id));`)
+		create table audit_trail (id serial primary key, who uuid references `+auth1+`.users(id));
+		create function my_claims() returns jsonb language sql stable as $$ select auth.jwt() $$;`)
 	if res := ts.Admin(t, "PUT", "/projects/alpha/rules", map[string]any{
-		"policies": []map[string]any{{"role": "authenticated", "table": "todos", "action": "select", "condition": ""}},
+		"policies": []map[string]any{
+			{"role": "authenticated", "table": "todos", "action": "select", "condition": ""},
+			{"role": "authenticated", "table": "rpc:my_claims", "action": "execute", "condition": ""},
+		},
 	}); res.Status != http.StatusOK {
 		t.Fatalf("rules: %d %s", res.Status, res.Body)
 	}
@@ -245,6 +250,28 @@ func TestAccessTokensOnDataAPI(t *testing.T) {
 	if got := titles(a.rest(t, "/todos?select=title&order=id", bob.AccessToken)); strings.Join(got, ",") != "bob 1" {
 		t.Fatalf("bob sees %v", got)
 	}
+
+	t.Run("auth.jwt() is the token's claims", func(t *testing.T) {
+		for _, u := range []*session{ann, bob, ann} { // the last one from the verified-token cache
+			parts := strings.Split(u.AccessToken, ".")
+			payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+			if err != nil {
+				t.Fatal(err)
+			}
+			var want, got map[string]any
+			if err := json.Unmarshal(payload, &want); err != nil {
+				t.Fatal(err)
+			}
+			res := a.rest(t, "/rpc/my_claims", u.AccessToken)
+			if res.Status != http.StatusOK {
+				t.Fatalf("%d %s", res.Status, res.Body)
+			}
+			res.JSON(t, &got)
+			if !reflect.DeepEqual(got, want) || got["sub"] != u.userID() {
+				t.Fatalf("auth.jwt() = %v, the token holds %v", got, want)
+			}
+		}
+	})
 
 	t.Run("forged tokens", func(t *testing.T) {
 		key := signingKey(t, ts, "alpha")

@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -108,7 +109,10 @@ type Verified struct {
 	UserID    string
 	SessionID string
 	ExpiresAt time.Time
-	Claims    map[string]any // every claim, for request.jwt.claims
+	Claims    map[string]any // every claim
+	// ClaimsJSON is Claims rendered once, for request.jwt.claims: a cached
+	// verification serves every request of a session.
+	ClaimsJSON string
 }
 
 // Verify checks an access token against a project's keys and issuer: ES256
@@ -156,7 +160,11 @@ func Verify(token string, keys *KeySet, issuer string, now time.Time) (*Verified
 	if err != nil || exp == nil {
 		return nil, fmt.Errorf("%w: bad exp", ErrTokenInvalid)
 	}
-	return &Verified{UserID: sub, SessionID: sid, ExpiresAt: exp.Time, Claims: claims}, nil
+	text, err := json.Marshal(claims)
+	if err != nil {
+		return nil, fmt.Errorf("%w: claims: %w", ErrTokenInvalid, err)
+	}
+	return &Verified{UserID: sub, SessionID: sid, ExpiresAt: exp.Time, Claims: claims, ClaimsJSON: string(text)}, nil
 }
 
 // JWK is a public key in JWKS form (RFC 7517/7518).
