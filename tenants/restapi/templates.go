@@ -19,12 +19,13 @@ const maxTemplates = 16384
 
 // templates keeps read and insert templates (sqlgen.Template): a request
 // of a shape seen before skips planning and rendering SQL. A template is
-// keyed by the project and everything the statement depends on but the
-// query string's values: the table, the query string's shape, the headers
+// keyed by the project, the caller's role and everything the statement
+// depends on but the values: the table, the query string's shape, the headers
 // that shape SQL (Prefer, Accept, Range, Content-Type), the method, the
 // project's max_rows and, for inserts, the payload's shape. It is used only
 // with the schema it was built on, and the caller's access rules are asked
-// again on every use.
+// again on every use: their row conditions' values are bound anew, and a
+// condition of another structure means a fresh build.
 type templates struct {
 	byKey *lru.Cache[string, schemaTemplate]
 	// verify rebuilds every statement taken from a template and fails on a
@@ -46,11 +47,14 @@ func newTemplates(verify bool) *templates {
 
 // statementKey renders what, besides the values, a statement depends on:
 // the table, the method, max_rows, the headers that shape SQL, the query
-// string's shape and, for an insert, the payload's shape.
+// string's shape and, for an insert, the payload's shape. The caller's role
+// is part of it too: roles' row conditions differ in structure, and one
+// role's requests should not keep replacing another's template.
 func statementKey(r *request, table, payloadShape string) string {
 	h := &r.c.Request().Header
 	b := make([]byte, 0, 64+len(r.proj.Ref)+len(table)+len(r.sql.Query.Shape)+len(payloadShape))
 	b = appendField(b, r.proj.Ref)
+	b = appendField(b, r.who.Role)
 	b = appendField(b, table)
 	b = appendField(b, r.c.Method())
 	b = strconv.AppendInt(b, r.sql.MaxRows, 10)

@@ -7,8 +7,8 @@ import (
 
 // Reads of one shape reuse a statement template (every test server checks
 // each reused statement against a fresh build); these are the changes it
-// must follow: other values, a rule that now has a row condition or denies,
-// and the schema.
+// must follow: other values, a rule that now has a row condition, another
+// value in it, or denies, and the schema.
 func TestTemplatesFollowValuesRulesAndSchema(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, "tpl", `create table notes (id int primary key, owner text not null, body text);
@@ -36,6 +36,10 @@ func TestTemplatesFollowValuesRulesAndSchema(t *testing.T) {
 	rules(map[string]string{"role": "anon", "table": "notes", "action": "select", "condition": "owner=eq.bob"})
 	wantJSON(t, e.ts.Rest(t, e.p, e.p.AnonKey, "GET", "/notes?id=eq.1", nil, nil), http.StatusOK, `[]`)
 	wantJSON(t, e.ts.Rest(t, e.p, e.p.AnonKey, "GET", "/notes?id=eq.2", nil, nil), http.StatusOK, `[{"id":2,"owner":"bob","body":"b"}]`)
+	// The same condition with another value: the template binds the new one.
+	rules(map[string]string{"role": "anon", "table": "notes", "action": "select", "condition": "owner=eq.ann"})
+	wantJSON(t, e.ts.Rest(t, e.p, e.p.AnonKey, "GET", "/notes?id=eq.2", nil, nil), http.StatusOK, `[]`)
+	wantJSON(t, e.ts.Rest(t, e.p, e.p.AnonKey, "GET", "/notes?id=eq.1", nil, nil), http.StatusOK, `[{"id":1,"owner":"ann","body":"a"}]`)
 	// Denied now.
 	rules(map[string]string{"role": "anon", "table": "notes", "action": "insert"})
 	wantError(t, e.ts.Rest(t, e.p, e.p.AnonKey, "GET", "/notes?id=eq.2", nil, nil), http.StatusUnauthorized, "PL403", "notes")

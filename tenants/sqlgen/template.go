@@ -1,6 +1,8 @@
 package sqlgen
 
 import (
+	"strconv"
+
 	"github.com/plinth-dev/plinth/tenants/query"
 	"github.com/plinth-dev/plinth/tenants/schema"
 )
@@ -13,25 +15,30 @@ import (
 // new request's filter values, and the access decisions it was built under
 // are asked again.
 //
-// Only statements that depend on the request through bound filter values
-// alone become templates: every access decision must have been "all rows"
-// (a row condition binds the caller's values), and nothing may have been
-// inlined as a literal (planned counts).
+// Only statements that depend on the request through bound values alone
+// become templates: the query string's filter values and the values of the
+// access rules' row conditions (the caller's, such as auth.uid), whose
+// structure must stay the one the template was built with; nothing may
+// have been inlined as a literal (planned counts).
 type Template struct {
 	st     Statement // Args unused
 	args   []argSource
 	access []accessCall
 }
 
-// argSource is where one argument comes from: part of slot's filter, or
-// (slot 0) a constant of the statement.
+// argSource is where one argument comes from: part of slot's filter, part
+// of filter slot-1 of access call cond-1's row condition, or (both 0) a
+// constant of the statement.
 type argSource struct {
 	slot  int
+	cond  int
 	part  argPart
 	konst string
 }
 
-type accessCall struct{ object, action string }
+// accessCall is one access decision a template was built under; shape is
+// its row condition's (condShape), "" for every row.
+type accessCall struct{ object, action, shape string }
 
 // argPart is what of a filter an argument binds.
 type argPart uint8
@@ -60,7 +67,15 @@ func (p argPart) of(f *query.Filter) string {
 type recorder struct {
 	args   []argSource
 	access []accessCall
-	off    bool // the statement depends on the request otherwise
+	// conds places each filter of a recorded row condition: its access
+	// call and position, and whether its values were bound.
+	conds map[*query.Filter]*condFilter
+	off   bool // the statement depends on the request otherwise
+}
+
+type condFilter struct {
+	call, pos int
+	bound     bool
 }
 
 func (r *recorder) constant(v string) {
@@ -74,7 +89,13 @@ func (r *recorder) value(f *query.Filter, part argPart) {
 		return
 	}
 	if f.Slot == 0 {
-		r.off = true // not the query string's: an access condition
+		cf, ok := r.conds[f]
+		if !ok {
+			r.off = true // a value of neither the query string nor a recorded condition
+			return
+		}
+		cf.bound = true
+		r.args = append(r.args, argSource{slot: cf.pos + 1, cond: cf.call, part: part})
 		return
 	}
 	r.args = append(r.args, argSource{slot: f.Slot, part: part})
@@ -100,10 +121,84 @@ func (r *recorder) accessed(object, action string, cond query.Expr) {
 	if r == nil {
 		return
 	}
-	r.access = append(r.access, accessCall{object, action})
+	call := accessCall{object: object, action: action}
 	if !cond.IsEmpty() {
-		r.off = true
+		call.shape = condShape(cond)
+		if r.conds == nil {
+			r.conds = map[*query.Filter]*condFilter{}
+		}
+		for i, f := range condFilters(cond, nil) {
+			r.conds[f] = &condFilter{call: len(r.access) + 1, pos: i}
+		}
 	}
+	r.access = append(r.access, call)
+}
+
+// template is the Template of st as recorded, or nil when st cannot be one.
+// A condition's filter whose value is not bound (is.null is rendered as
+// SQL) is in its shape; any other must have been bound, or the SQL would
+// carry it.
+func (r *recorder) template(st *Statement) *Template {
+	if r.off {
+		return nil
+	}
+	for f, cf := range r.conds {
+		if !cf.bound && f.Op != query.OpIs {
+			return nil
+		}
+	}
+	return &Template{st: *st, args: r.args, access: r.access}
+}
+
+// condFilters lists e's filters, depth first: the positions argSource
+// refers to.
+func condFilters(e query.Expr, out []*query.Filter) []*query.Filter {
+	if e.Filter != nil {
+		out = append(out, e.Filter)
+	}
+	for _, c := range e.Children {
+		out = condFilters(c, out)
+	}
+	return out
+}
+
+// condShape renders everything of a row condition that shapes SQL: its
+// structure and every filter's field, operator and modifiers, and the
+// value of is (rendered as SQL); not the values, which are bound.
+func condShape(e query.Expr) string {
+	return string(appendCondShape(nil, e))
+}
+
+func appendCondShape(b []byte, e query.Expr) []byte {
+	b = append(b, '(', byte(e.Op), boolByte(e.Not))
+	if f := e.Filter; f != nil {
+		b = appendString(append(b, 'f'), f.Field.Name)
+		for _, st := range f.Field.JSON {
+			b = appendString(append(b, 'j', boolByte(st.Index), boolByte(st.AsText)), st.Key)
+		}
+		b = appendString(append(b, 'o', boolByte(f.Not), byte(f.Quant)), string(f.Op))
+		b = appendString(b, f.Lang)
+		if f.Op == query.OpIs {
+			b = appendString(b, f.Value)
+		}
+	}
+	for _, c := range e.Children {
+		b = appendCondShape(b, c)
+	}
+	return append(b, ')')
+}
+
+// appendString appends s length-prefixed, so parts cannot run together.
+func appendString(b []byte, s string) []byte {
+	b = strconv.AppendInt(b, int64(len(s)), 10)
+	return append(append(b, ':'), s...)
+}
+
+func boolByte(v bool) byte {
+	if v {
+		return '1'
+	}
+	return '0'
 }
 
 func (r *recorder) cannot() {
@@ -117,28 +212,42 @@ func (r *recorder) cannot() {
 func ReadTemplate(s *schema.Schema, table string, req *Request) (*Statement, *Template, error) {
 	rec := &recorder{}
 	st, err := read(s, table, req, rec)
-	if err != nil || rec.off {
+	if err != nil {
 		return st, nil, err
 	}
-	return st, &Template{st: *st, args: rec.args, access: rec.access}, nil
+	return st, rec.template(st), nil
 }
 
 // Statement is the template's statement for req, a request of the shape
 // it was built for, with body (nil for reads) of the payload shape it was
 // built for. ok is false when req's access decisions are no longer the
-// template's (a row condition now applies): build the statement anew. A
-// denial is returned as the error the build would have returned.
+// template's (a row condition of another shape now applies, or none where
+// one did): build the statement anew. A denial is returned as the error the
+// build would have returned.
 func (t *Template) Statement(req *Request, body *Payload) (st *Statement, ok bool, err error) {
-	for _, a := range t.access {
+	var conds [][]*query.Filter // by access call, the new conditions' filters
+	for i, a := range t.access {
 		if req.Access == nil {
+			if a.shape != "" {
+				return nil, false, nil
+			}
 			continue
 		}
 		cond, err := req.Access(a.object, a.action)
 		if err != nil {
 			return nil, false, err
 		}
-		if !cond.IsEmpty() {
+		if cond.IsEmpty() != (a.shape == "") {
 			return nil, false, nil
+		}
+		if a.shape != "" {
+			if condShape(cond) != a.shape {
+				return nil, false, nil
+			}
+			if conds == nil {
+				conds = make([][]*query.Filter, len(t.access))
+			}
+			conds[i] = condFilters(cond, nil)
 		}
 	}
 	slots := req.Query.Slots
@@ -160,6 +269,10 @@ func (t *Template) Statement(req *Request, body *Payload) (st *Statement, ok boo
 				return nil, false, nil // this body needs the JSON path
 			}
 			args[i] = body.valueText(src.slot-1, src.part == partMemberRaw)
+			continue
+		}
+		if src.cond > 0 {
+			args[i] = src.part.of(conds[src.cond-1][src.slot-1])
 			continue
 		}
 		if src.slot == 0 {

@@ -52,22 +52,126 @@ func TestTemplateMatchesRead(t *testing.T) {
 // allRows allows every table used above with no row condition.
 var allRows = map[string]string{"authors/select": "", "books/select": "", "tags/select": "", "book_tags/select": ""}
 
-// What binds more than the query string's values never becomes a
-// template; a template asks the access rules again and steps aside when
-// they changed.
+// Row conditions bind the caller's values (auth.uid filled in by the authz
+// engine; literal values stand in here): a template built under one
+// condition gives, under another of the same structure, exactly Read's
+// statement, and steps aside when the structure differs.
+func TestTemplateRowConditions(t *testing.T) {
+	t.Parallel()
+	s := testSchema()
+	same := []struct{ table, query, condA, condB string }{
+		{"books", "id=eq.1", "owner=eq.u1", "owner=eq.u2"},
+		{"books", "select=id&id=gt.1&order=id", "or=(owner.eq.u1,and(pages.gt.10,title.like.*a*))", "or=(owner.eq.u9,and(pages.gt.99,title.like.b*))"},
+		{"books", "id=in.(1,2)", "owner=in.(a,b)", "owner=in.(c)"},
+		{"books", "id=eq.1", "owner=is.null", "owner=is.null"},
+		{"books", "id=eq.1", "title=fts(english).cat", "title=fts(english).dog"},
+		{"books", "id=eq.1", "owner=not.eq.u1", "owner=not.eq.u2"},
+	}
+	for _, tc := range same {
+		for _, count := range []query.CountPref{"", query.CountExact} {
+			ra, rb := req(tc.query), req(tc.query)
+			ra.Prefer.Count, rb.Prefer.Count = count, count
+			withRules(ra, map[string]string{tc.table + "/select": tc.condA})
+			withRules(rb, map[string]string{tc.table + "/select": tc.condB})
+			_, tpl, err := ReadTemplate(s, tc.table, ra)
+			if err != nil || tpl == nil {
+				t.Fatalf("%s under %s: template %v %v", tc.query, tc.condA, tpl, err)
+			}
+			got, ok, err := tpl.Statement(rb, nil)
+			if err != nil || !ok {
+				t.Fatalf("%s under %s: from template: %v %v", tc.query, tc.condB, ok, err)
+			}
+			want := mustRead(t, s, tc.table, rb)
+			if got.SQL != want.SQL || !reflect.DeepEqual(got.Args, want.Args) {
+				t.Errorf("%s under %s (count %q):\ntemplate %s %q\nread     %s %q", tc.query, tc.condB, count, got.SQL, got.Args, want.SQL, want.Args)
+			}
+		}
+	}
+
+	// Conditions on embedded tables and on a junction come from their own
+	// access calls.
+	embedA := map[string]string{"books/select": "owner=eq.u1", "authors/select": "country=eq.PL", "tags/select": "name=neq.x", "book_tags/select": "tag_id=lt.5"}
+	embedB := map[string]string{"books/select": "owner=eq.u2", "authors/select": "country=eq.US", "tags/select": "name=neq.y", "book_tags/select": "tag_id=lt.9"}
+	ra, rb := req("select=id,authors(name),tags(name)&id=eq.1"), req("select=id,authors(name),tags(name)&id=eq.2")
+	withRules(ra, embedA)
+	withRules(rb, embedB)
+	_, tpl, err := ReadTemplate(s, "books", ra)
+	if err != nil || tpl == nil {
+		t.Fatalf("embeds: template %v %v", tpl, err)
+	}
+	got, ok, err := tpl.Statement(rb, nil)
+	want := mustRead(t, s, "books", rb)
+	if err != nil || !ok || got.SQL != want.SQL || !reflect.DeepEqual(got.Args, want.Args) {
+		t.Errorf("embeds: %v %v\ntemplate %v\nread     %s %q", ok, err, got, want.SQL, want.Args)
+	}
+
+	// Another structure, or no condition where there was one, or one where
+	// there was none: build anew.
+	base := req("id=eq.1")
+	withRules(base, map[string]string{"books/select": "owner=eq.u1"})
+	_, tpl, err = ReadTemplate(s, "books", base)
+	if err != nil || tpl == nil {
+		t.Fatalf("template %v %v", tpl, err)
+	}
+	for _, cond := range []string{"owner=neq.u1", "title=eq.u1", "owner=eq.u1&pages=gt.1", "or=(owner.eq.u1)", "owner=is.null", "owner=eq(any).{u1}", ""} {
+		later := req("id=eq.2")
+		withRules(later, map[string]string{"books/select": cond})
+		if st, ok, err := tpl.Statement(later, nil); ok || st != nil || err != nil {
+			t.Errorf("template built under owner=eq.u1 reused under %q: %v %v %v", cond, st, ok, err)
+		}
+	}
+	if st, ok, err := tpl.Statement(req("id=eq.2"), nil); ok || st != nil || err != nil {
+		t.Errorf("template with a condition reused without access rules: %v %v %v", st, ok, err)
+	}
+	isNull := req("id=eq.1")
+	withRules(isNull, map[string]string{"books/select": "owner=is.null"})
+	_, tpl, _ = ReadTemplate(s, "books", isNull)
+	notNull := req("id=eq.1")
+	withRules(notNull, map[string]string{"books/select": "owner=is.not_null"})
+	if st, ok, err := tpl.Statement(notNull, nil); ok || err != nil {
+		t.Errorf("is.null's template reused for is.not_null: %v %v %v", st, ok, err)
+	}
+	none := req("id=eq.1")
+	withRules(none, allRows)
+	_, tpl, _ = ReadTemplate(s, "books", none)
+	later := req("id=eq.2")
+	withRules(later, map[string]string{"books/select": "owner=eq.x"})
+	if st, ok, err := tpl.Statement(later, nil); ok || st != nil || err != nil {
+		t.Errorf("a condition added since: %v %v %v", st, ok, err)
+	}
+
+	// Inserts check the new rows against the insert condition.
+	mk := func(cond, body string) (*Request, *Payload) {
+		r := req("select=id,name")
+		r.Prefer.Return = query.ReturnRepresentation
+		withRules(r, map[string]string{"authors/insert": cond, "authors/select": cond})
+		p, err := ParsePayload([]byte(body), r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r, p
+	}
+	ia, pa := mk("country=eq.PL", `{"name":"a","country":"PL"}`)
+	ib, pb := mk("country=eq.US", `{"name":"b","country":"US"}`)
+	_, itpl, err := InsertTemplate(s, "authors", ia, pa)
+	if err != nil || itpl == nil {
+		t.Fatalf("insert: template %v %v", itpl, err)
+	}
+	igot, ok, err := itpl.Statement(ib, pb)
+	iwant, werr := InsertPayload(s, "authors", ib, pb)
+	if err != nil || werr != nil || !ok || igot.SQL != iwant.SQL || !reflect.DeepEqual(igot.Args, iwant.Args) {
+		t.Errorf("insert: %v %v %v\ntemplate %v\ninsert   %v", ok, err, werr, igot, iwant)
+	}
+}
+
+// What binds more than the query string's and the conditions' values never
+// becomes a template; a template asks the access rules again and steps
+// aside when they denied since.
 func TestTemplateLimits(t *testing.T) {
 	t.Parallel()
 	s := testSchema()
 
-	r := req("id=eq.1")
-	withRules(r, map[string]string{"books/select": "owner=eq.{auth.uid}"})
-	// The condition has its placeholder filled by the authz engine; here
-	// the rule's literal value stands in for the caller's.
-	if _, tpl, err := ReadTemplate(s, "books", r); err != nil || tpl != nil {
-		t.Errorf("a row condition binds the caller's values: template %v %v", tpl, err)
-	}
-
-	r = req("select=id&limit=1")
+	r := req("select=id&limit=1")
 	r.Prefer.Count = query.CountEstimated
 	r.MaxRows = 10
 	withRules(r, allRows)
@@ -80,11 +184,6 @@ func TestTemplateLimits(t *testing.T) {
 	_, tpl, err := ReadTemplate(s, "books", r)
 	if err != nil || tpl == nil {
 		t.Fatalf("template: %v %v", tpl, err)
-	}
-	later := req("id=eq.2")
-	withRules(later, map[string]string{"books/select": "owner=eq.x"})
-	if st, ok, err := tpl.Statement(later, nil); ok || st != nil || err != nil {
-		t.Errorf("a condition added since: %v %v %v", st, ok, err)
 	}
 	denied := req("id=eq.2")
 	withRules(denied, map[string]string{})

@@ -531,10 +531,10 @@ func (p *Payload) Shape() string {
 func InsertTemplate(s *schema.Schema, table string, req *Request, p *Payload) (*Statement, *Template, error) {
 	rec := &recorder{}
 	st, err := insert(s, table, req, p, rec)
-	if err != nil || rec.off {
+	if err != nil {
 		return st, nil, err
 	}
-	return st, &Template{st: *st, args: rec.args, access: rec.access}, nil
+	return st, rec.template(st), nil
 }
 
 func insert(s *schema.Schema, table string, req *Request, p *Payload, rec *recorder) (*Statement, error) {
