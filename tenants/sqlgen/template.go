@@ -128,6 +128,11 @@ func (r *recorder) accessed(object, action string, cond query.Expr) {
 			r.conds = map[*query.Filter]*condFilter{}
 		}
 		for i, f := range condFilters(cond, nil) {
+			if r.conds[f] != nil {
+				// One filter in two places: its values could not follow
+				// each place's own on reuse.
+				r.off = true
+			}
 			r.conds[f] = &condFilter{call: len(r.access) + 1, pos: i}
 		}
 	}

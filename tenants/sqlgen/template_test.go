@@ -140,6 +140,24 @@ func TestTemplateRowConditions(t *testing.T) {
 		t.Errorf("a condition added since: %v %v %v", st, ok, err)
 	}
 
+	// A hook handing out one condition to two access calls (the authz
+	// engine copies each time): no template, as a reuse could not tell
+	// the calls' values apart.
+	shared, err := query.ParseCondition("country=eq.x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	twice := req("select=id,a1:authors(name),a2:authors(id)")
+	twice.Access = func(table, action string) (query.Expr, error) {
+		if table == "authors" {
+			return shared, nil
+		}
+		return query.Expr{}, nil
+	}
+	if _, tpl, err := ReadTemplate(s, "books", twice); err != nil || tpl != nil {
+		t.Errorf("a condition shared by two access calls: template %v %v", tpl, err)
+	}
+
 	// Inserts check the new rows against the insert condition.
 	mk := func(cond, body string) (*Request, *Payload) {
 		r := req("select=id,name")
