@@ -27,7 +27,7 @@ func TestBenchRun(t *testing.T) {
 		duration: 150 * time.Millisecond, rounds: 1, concurrency: []int{4}, pool: 2, tenants: 3,
 		jsonOut: filepath.Join(dir, "bench.json"), svgOut: filepath.Join(dir, "bench.svg"),
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	if err := bench(ctx, o, io.Discard); err != nil {
 		t.Fatal(err)
