@@ -39,10 +39,12 @@ lint:
 	$(STATICCHECK) $(PKGS)
 
 ## deps: install system packages the tests need (Postgres, Redis) when absent,
-## and fetch every Go module up front, so vet and lint print only findings
+## and fetch every Go module (staticcheck's too) up front, so vet and lint print
+## only findings
 deps:
 	@sh scripts/deps.sh
 	@$(GO) mod download
+	@$(STATICCHECK) -version >/dev/null 2>&1 || true
 
 ## test-long: the long forms of the load, fault and fuzz suites
 test-long: deps
