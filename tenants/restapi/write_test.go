@@ -3,6 +3,8 @@ package restapi_test
 import (
 	"net/http"
 	"testing"
+
+	"github.com/plinth-dev/plinth/internal/testserver"
 )
 
 // items creates a table of its own for one write test, so write tests run
@@ -259,4 +261,40 @@ func TestCSVInsert(t *testing.T) {
 	if after := e.ts.Rest(t, e.p, e.p.ServiceKey, "GET", "/authors?select=id", map[string]string{"Prefer": "count=exact"}, nil).Header.Get("Content-Range"); after != before {
 		t.Fatalf("failed CSV writes left rows: %s -> %s", before, after)
 	}
+}
+
+// An update or delete that returns nothing reads only the columns its
+// filters name, as in PostgREST (RETURNING 1): a role with column-level
+// SELECT may still change and remove rows, and only a representation needs
+// the right to read every column.
+func TestWritesWithColumnPrivileges(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, "colpriv", "")
+	anon := e.p.Schema + "_anon"
+	e.ts.SQL(t, "colpriv", `create table notes (id int primary key, body text not null, secret text);
+		insert into notes values (1, 'a', 's1'), (2, 'b', 's2'), (3, 'c', 's3');
+		revoke all on notes from `+anon+`;
+		grant select (id, body) on notes to `+anon+`;
+		grant update (body) on notes to `+anon+`;
+		grant delete on notes to `+anon+`;`)
+	if res := e.ts.Admin(t, "PUT", "/projects/colpriv/rules", map[string]any{"policies": []map[string]string{
+		{"role": "anon", "table": "notes", "action": "*"},
+	}}); res.Status != http.StatusOK {
+		t.Fatalf("rules: %d %s", res.Status, res.Body)
+	}
+	anonDo := func(method, path string, headers map[string]string, body any) *testserver.Response {
+		return e.ts.Rest(t, e.p, e.p.AnonKey, method, path, headers, body)
+	}
+	if res := anonDo("PATCH", "/notes?id=eq.1", nil, map[string]any{"body": "A"}); res.Status != http.StatusNoContent {
+		t.Fatalf("update: %d %s", res.Status, res.Body)
+	}
+	res := anonDo("DELETE", "/notes?id=eq.2", nil, nil)
+	if res.Status != http.StatusNoContent {
+		t.Fatalf("delete: %d %s", res.Status, res.Body)
+	}
+	wantHeader(t, res, "Content-Range", "0-0/*") // one row, counted without reading it
+	// A representation reads every column: refused, and nothing is left behind.
+	wantError(t, anonDo("PATCH", "/notes?id=eq.3", repr, map[string]any{"body": "C"}), http.StatusUnauthorized, "42501", "permission denied")
+	wantError(t, anonDo("DELETE", "/notes?id=eq.3", repr, nil), http.StatusUnauthorized, "42501", "permission denied")
+	wantJSON(t, e.do(t, "GET", "/notes?order=id", nil, nil), http.StatusOK, `[{"id":1,"body":"A","secret":"s1"},{"id":3,"body":"c","secret":"s3"}]`)
 }

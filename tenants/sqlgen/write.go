@@ -661,7 +661,7 @@ func Update(s *schema.Schema, table string, req *Request, body []byte) (*Stateme
 		w.w(quote(c.Name), " = _b.", quote(c.Name))
 	}
 	w.w(" from json_populate_record(null::", m.b.qualified(m.t.Name), ", ", m.b.arg(string(p.raw[1:len(p.raw)-1])), "::json) _b")
-	w.w(where, " returning t0.*")
+	w.w(where, m.returning(false))
 	return m.finish(w.String(), false)
 }
 
@@ -679,7 +679,7 @@ func Delete(s *schema.Schema, table string, req *Request) (*Statement, error) {
 	if err != nil {
 		return nil, err
 	}
-	return m.finish("delete from "+m.b.qualified(m.t.Name)+" as t0"+where+" returning t0.*", false)
+	return m.finish("delete from "+m.b.qualified(m.t.Name)+" as t0"+where+m.returning(false), false)
 }
 
 // limitedWhere renders the WHERE of an update or delete: the filters and

@@ -61,8 +61,13 @@ func TestWriteSQL(t *testing.T) {
 		},
 			`with pgrst_source as (update "p_demo"."books" as t0 set "title" = _b."title" from json_populate_record(null::"p_demo"."books", $2::json) _b where (t0."id" = $1) returning t0.*) select coalesce(json_agg(_r), '[]')::text, count(*), null::bigint, null::text from (select t0."id" as "id", e2.j as "authors" from pgrst_source t0 left join lateral (select row_to_json(e2_r) as j from (select t1."name" as "name" from "p_demo"."authors" t1 where t1."id" = t0."author_id") e2_r) e2 on true) _r`,
 			[]any{"1", `{"title":"t"}`}},
+		{"update minimal", func() (*Statement, error) {
+			return Update(s, "books", minimal("id=eq.1"), []byte(`{"title":"t"}`))
+		},
+			`with pgrst_source as (update "p_demo"."books" as t0 set "title" = _b."title" from json_populate_record(null::"p_demo"."books", $2::json) _b where (t0."id" = $1) returning 1) select '', count(*), null::bigint, null::text from (select from pgrst_source t0) _r`,
+			[]any{"1", `{"title":"t"}`}},
 		{"delete limited", func() (*Statement, error) { return Delete(s, "books", minimal("pages=gt.5&order=id&limit=2")) },
-			`with pgrst_source as (delete from "p_demo"."books" as t0 where t0.ctid = any(array(select t0.ctid from "p_demo"."books" t0 where (t0."pages" > $1) order by t0."id" limit 2)) returning t0.*) select '', count(*), null::bigint, null::text from (select from pgrst_source t0) _r`,
+			`with pgrst_source as (delete from "p_demo"."books" as t0 where t0.ctid = any(array(select t0.ctid from "p_demo"."books" t0 where (t0."pages" > $1) order by t0."id" limit 2)) returning 1) select '', count(*), null::bigint, null::text from (select from pgrst_source t0) _r`,
 			[]any{"5"}},
 		{"put", func() (*Statement, error) {
 			return Put(s, "authors", minimal("id=eq.7"), []byte(`{"id":7,"name":"x"}`))
