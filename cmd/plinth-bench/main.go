@@ -3,7 +3,7 @@
 // database floor), a minimal net/http handler running it (the HTTP floor),
 // that handler wrapped in Plinth's per-request transaction, and Plinth over
 // HTTP with every feature on. Targets run in interleaved rounds at the same
-// concurrency. With --tenants it also measures tenant scale.
+// concurrency. Then it measures tenant scale with --tenants projects.
 package main
 
 import (
@@ -58,7 +58,7 @@ func main() {
 	flag.StringVar(&targets, "targets", "", "comma-separated targets to run: db-floor, http-floor, http-floor+tx, plinth (default all; ratios need both floors)")
 	flag.StringVar(&o.jsonOut, "json", "", "write results as JSON to this file (- for stdout)")
 	flag.StringVar(&o.svgOut, "svg", "", "write an SVG chart to this file")
-	flag.IntVar(&o.tenants, "tenants", 0, "also measure tenant scale with this many projects (0: skip)")
+	flag.IntVar(&o.tenants, "tenants", 1000, "projects to provision for the tenant-scale measurement (10000 for the full one, 0 skips it)")
 	flag.IntVar(&o.pool, "pool", 8, "connections per project pool (Plinth) and per floor pool")
 	flag.BoolVar(&o.keepDir, "keep", false, "keep the private Postgres directory")
 	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run (server included) to this file")
