@@ -246,7 +246,8 @@ func (t *Template) Statement(req *Request, body *Payload) (st *Statement, ok boo
 			return nil, false, nil
 		}
 		if a.shape != "" {
-			if condShape(cond) != a.shape {
+			var buf [256]byte // the comparison then allocates nothing
+			if string(appendCondShape(buf[:0], cond)) != a.shape {
 				return nil, false, nil
 			}
 			if conds == nil {
