@@ -24,7 +24,7 @@ func TestBenchRun(t *testing.T) {
 	}
 	dir := t.TempDir()
 	o := options{
-		duration: 150 * time.Millisecond, rounds: 1, concurrency: []int{4}, pool: 2, tenants: 3,
+		duration: 150 * time.Millisecond, rounds: 2, concurrency: []int{4}, pool: 2, tenants: 3,
 		jsonOut: filepath.Join(dir, "bench.json"), svgOut: filepath.Join(dir, "bench.svg"),
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
@@ -58,6 +58,9 @@ func TestBenchRun(t *testing.T) {
 		}
 		if r.Requests == 0 || r.Errors != 0 || r.RPS <= 0 || r.VsHTTP <= 0 || r.VsDB <= 0 {
 			t.Errorf("%s/%s: %d requests, %d errors, %.0f req/s, ratios %.2f %.2f", r.Scenario, r.Target, r.Requests, r.Errors, r.RPS, r.VsHTTP, r.VsDB)
+		}
+		if len(r.RoundsVsHTTP) != 2 || r.RoundsVsHTTP[0] <= 0 || r.RoundsVsHTTP[1] <= 0 {
+			t.Errorf("%s/%s: per-round ratios %v, want two", r.Scenario, r.Target, r.RoundsVsHTTP)
 		}
 		if n := rows[r.Scenario]; n > 1 && r.RowsPerSec != r.RPS*float64(n) {
 			t.Errorf("%s/%s: %.0f rows/s at %.0f req/s", r.Scenario, r.Target, r.RowsPerSec, r.RPS)
@@ -111,5 +114,27 @@ func TestSameAnswersRefusesDifferentWork(t *testing.T) {
 	err := sameAnswers(ctx, http.DefaultClient, floor.URL, other.URL, nil, []Scenario{s})
 	if err == nil || !strings.Contains(err.Error(), "one (request 0)") {
 		t.Errorf("different answers: got %v", err)
+	}
+}
+
+// TestPairedRatios: each round's ratio comes from that round alone, so a
+// machine slowing down between rounds moves both sides together.
+func TestPairedRatios(t *testing.T) {
+	rounds := [][]float64{{1000, 800}, {500, 410}, {0, 5}, {2000, 1500}}
+	got := pairedRatios(rounds, 1, 0)
+	want := []float64{0.8, 0.82, 0.75}
+	if len(got) != len(want) {
+		t.Fatalf("got %v, want %v", got, want)
+	}
+	for i := range want {
+		if d := got[i] - want[i]; d > 1e-9 || d < -1e-9 {
+			t.Fatalf("got %v, want %v", got, want)
+		}
+	}
+	if med, lo, hi := spread(got); med != got[0] || lo != got[2] || hi != got[1] {
+		t.Errorf("spread %v = %v %v %v", got, med, lo, hi)
+	}
+	if med, _, _ := spread([]float64{0.7, 0.9}); med < 0.8-1e-9 || med > 0.8+1e-9 {
+		t.Errorf("median of two = %v, want their mean", med)
 	}
 }

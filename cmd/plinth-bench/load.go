@@ -21,6 +21,9 @@ type Result struct {
 	// Ratios to the floors of the same scenario and concurrency.
 	VsDB   float64 `json:"vs_db_floor,omitempty"`
 	VsHTTP float64 `json:"vs_http_floor,omitempty"`
+	// RoundsVsHTTP pairs each round's throughput with the HTTP floor's in
+	// the same round; its median shrugs off drift that the totals carry.
+	RoundsVsHTTP []float64 `json:"rounds_vs_http_floor,omitempty"`
 	// Machine CPU while the target ran: busy share of all cores, and busy
 	// time per successful request (every process on the machine).
 	CPUBusy   float64 `json:"cpu_busy,omitempty"`

@@ -334,6 +334,9 @@ func bench(ctx context.Context, o options, stdout io.Writer) error {
 			}
 			samples := make([]sample, len(targets))
 			elapsed := make([]time.Duration, len(targets))
+			// roundRPS[r][ti]: each round's throughput, for ratios paired
+			// within a round (robust to the machine's drift across rounds).
+			roundRPS := make([][]float64, o.rounds)
 			// Warm up each target once (pools, prepared plans) before measuring.
 			for _, t := range targets {
 				run(ctx, conc, 300*time.Millisecond, t.f)
@@ -341,12 +344,16 @@ func bench(ctx context.Context, o options, stdout io.Writer) error {
 			// Each round starts at the next target, so none is always the
 			// one measured right after another's load (or a checkpoint).
 			for r := 0; r < o.rounds; r++ {
+				roundRPS[r] = make([]float64, len(targets))
 				for i := range targets {
 					ti := (r + i) % len(targets)
 					t := targets[ti]
 					t0 := time.Now()
-					samples[ti].merge(run(ctx, conc, o.duration, t.f))
-					elapsed[ti] += time.Since(t0)
+					got := run(ctx, conc, o.duration, t.f)
+					took := time.Since(t0)
+					samples[ti].merge(got)
+					elapsed[ti] += took
+					roundRPS[r][ti] = float64(got.n-got.errs) / took.Seconds()
 					if ctx.Err() != nil {
 						return ctx.Err()
 					}
@@ -365,6 +372,7 @@ func bench(ctx context.Context, o options, stdout io.Writer) error {
 				for i := range results {
 					results[i].VsDB = ratio(results[i], results[0])
 					results[i].VsHTTP = ratio(results[i], results[1])
+					results[i].RoundsVsHTTP = pairedRatios(roundRPS, i, 1)
 				}
 			}
 			report.Results = append(report.Results, results...)
@@ -411,6 +419,31 @@ func ratio(r, floor Result) float64 {
 		return 0
 	}
 	return a / b
+}
+
+// pairedRatios is target's throughput over floor's in each round, in
+// round order (a round with no floor throughput is left out).
+func pairedRatios(roundRPS [][]float64, target, floor int) []float64 {
+	var out []float64
+	for _, r := range roundRPS {
+		if r[floor] > 0 {
+			out = append(out, r[target]/r[floor])
+		}
+	}
+	return out
+}
+
+// spread is the median, lowest and highest of xs (zeros without any).
+func spread(xs []float64) (median, lo, hi float64) {
+	if len(xs) == 0 {
+		return 0, 0, 0
+	}
+	s := slices.Sorted(slices.Values(xs))
+	median = s[len(s)/2]
+	if len(s)%2 == 0 {
+		median = (s[len(s)/2-1] + s[len(s)/2]) / 2
+	}
+	return median, s[0], s[len(s)-1]
 }
 
 // Features says which of Plinth's request features were on for the run.

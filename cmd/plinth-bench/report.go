@@ -27,13 +27,18 @@ func machine() string {
 
 func printResults(w io.Writer, rs []Result) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "scenario\ttarget\tconc\treq/s\trows/s\tp50 ms\tp99 ms\terrors\tvs db\tvs http\tcpu\tcpu µs/req\tof it go\t")
+	fmt.Fprintln(tw, "scenario\ttarget\tconc\treq/s\trows/s\tp50 ms\tp99 ms\terrors\tvs db\tvs http\tby round\tcpu\tcpu µs/req\tof it go\t")
 	for _, r := range rs {
 		rows := ""
 		if r.RowsPerSec > 0 {
 			rows = fmt.Sprintf("%.0f", r.RowsPerSec)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%.0f\t%s\t%.2f\t%.2f\t%d\t%.2f\t%.2f\t%.0f%%\t%.0f\t%.0f\t\n", r.Scenario, r.Target, r.Concurrency, r.RPS, rows, r.P50ms, r.P99ms, r.Errors, r.VsDB, r.VsHTTP, r.CPUBusy*100, r.CPUPerReq, r.SelfPerReq)
+		byRound := ""
+		if len(r.RoundsVsHTTP) > 1 {
+			med, lo, hi := spread(r.RoundsVsHTTP)
+			byRound = fmt.Sprintf("%.2f (%.2f–%.2f)", med, lo, hi)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%.0f\t%s\t%.2f\t%.2f\t%d\t%.2f\t%.2f\t%s\t%.0f%%\t%.0f\t%.0f\t\n", r.Scenario, r.Target, r.Concurrency, r.RPS, rows, r.P50ms, r.P99ms, r.Errors, r.VsDB, r.VsHTTP, byRound, r.CPUBusy*100, r.CPUPerReq, r.SelfPerReq)
 	}
 	tw.Flush()
 	for _, r := range rs {
