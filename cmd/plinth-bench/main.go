@@ -167,6 +167,7 @@ func startEnv(ctx context.Context, o options) (*env, error) {
 	cfg.SecretKey = "plinth-bench-secret-key-0123456789"
 	cfg.AdminToken = e.admin
 	cfg.TenantPoolMax = o.pool
+	cfg.MaxRows = benchMaxRows
 	cfg.TotalConnsMax = max(64, o.pool*8)
 	// The platform default limit would refuse a load test; the run sets a
 	// project limit high enough never to refuse instead (limiter still on).
