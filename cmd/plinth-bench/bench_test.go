@@ -138,3 +138,37 @@ func TestPairedRatios(t *testing.T) {
 		t.Errorf("median of two = %v, want their mean", med)
 	}
 }
+
+// TestRoundOrder: every round measures each target once, and over the
+// rounds no target follows the same neighbour most of the time.
+func TestRoundOrder(t *testing.T) {
+	for _, n := range []int{3, 4} {
+		checkRoundOrder(t, n, 4*n)
+	}
+}
+
+func checkRoundOrder(t *testing.T, n, rounds int) {
+	follows := map[[2]int]int{} // {target, predecessor} → times
+	followed := map[int]int{}
+	prev := -1
+	for r := 0; r < rounds; r++ {
+		seen := map[int]bool{}
+		for i := 0; i < n; i++ {
+			ti := roundOrder(r, i, n)
+			if ti < 0 || ti >= n || seen[ti] {
+				t.Fatalf("round %d: target %d out of range or twice", r, ti)
+			}
+			seen[ti] = true
+			if prev >= 0 && prev != ti {
+				follows[[2]int{ti, prev}]++
+				followed[ti]++
+			}
+			prev = ti
+		}
+	}
+	for k, times := range follows {
+		if share := float64(times) / float64(followed[k[0]]); share > 0.6 {
+			t.Errorf("%d targets: target %d follows target %d in %.0f%% of its runs", n, k[0], k[1], share*100)
+		}
+	}
+}

@@ -51,8 +51,8 @@ type options struct {
 func main() {
 	var o options
 	var conc, only, targets string
-	flag.DurationVar(&o.duration, "duration", 2*time.Second, "time per target per round")
-	flag.IntVar(&o.rounds, "rounds", 3, "interleaved rounds per scenario")
+	flag.DurationVar(&o.duration, "duration", 500*time.Millisecond, "time per target per round")
+	flag.IntVar(&o.rounds, "rounds", 12, "interleaved rounds per scenario (short rounds, many of them: each pairs targets closely in time)")
 	flag.StringVar(&conc, "concurrency", "16", "comma-separated concurrency levels")
 	flag.StringVar(&only, "scenarios", "", "comma-separated scenario names (default all)")
 	flag.StringVar(&targets, "targets", "", "comma-separated targets to run: db-floor, http-floor, http-floor+tx, plinth (default all; ratios need both floors)")
@@ -342,12 +342,10 @@ func bench(ctx context.Context, o options, stdout io.Writer) error {
 			for _, t := range targets {
 				run(ctx, conc, 300*time.Millisecond, t.f)
 			}
-			// Each round starts at the next target, so none is always the
-			// one measured right after another's load (or a checkpoint).
 			for r := 0; r < o.rounds; r++ {
 				roundRPS[r] = make([]float64, len(targets))
 				for i := range targets {
-					ti := (r + i) % len(targets)
+					ti := roundOrder(r, i, len(targets))
 					t := targets[ti]
 					t0 := time.Now()
 					got := run(ctx, conc, o.duration, t.f)
@@ -420,6 +418,26 @@ func ratio(r, floor Result) float64 {
 		return 0
 	}
 	return a / b
+}
+
+// roundOrder is the target measured i-th in round r of n targets: the rows
+// of a Williams square (its first row 0, 1, n-1, 2, n-2, …, each next row
+// shifted by one, every other square reversed for odd n), so over the
+// rounds each target starts as often as any and follows every other target
+// about equally often: none is always measured right after the same
+// neighbour's load (or its checkpoint).
+func roundOrder(r, i, n int) int {
+	if (r/n)%2 == 1 {
+		i = n - 1 - i
+	}
+	pos := 0
+	switch {
+	case i%2 == 1:
+		pos = (i + 1) / 2
+	case i > 0:
+		pos = n - i/2
+	}
+	return (pos + r) % n
 }
 
 // pairedRatios is target's throughput over floor's in each round, in
