@@ -68,10 +68,10 @@ func rssKiB() float64 {
 }
 
 // hotThroughput is the hot tenant's get-by-pk req/s on Plinth and on the
-// floor: five runs of d each, in turns, after a warm-up, taking the
-// median of each so one noisy moment on a shared machine does not decide a
-// ratio; and Plinth's CPU per request over its five runs.
-func hotThroughput(ctx context.Context, d time.Duration, plinth, floor op) (rps, floorRPS, cpuPerReq, selfPerReq float64) {
+// floor: rounds runs of d each (at least five), in turns, after a warm-up,
+// taking the median of each so one noisy moment on a shared machine does
+// not decide a ratio; and Plinth's CPU per request over its runs.
+func hotThroughput(ctx context.Context, d time.Duration, rounds int, plinth, floor op) (rps, floorRPS, cpuPerReq, selfPerReq float64) {
 	run(ctx, 16, d/2, plinth)
 	run(ctx, 16, d/2, floor)
 	var all, floors []float64
@@ -81,7 +81,7 @@ func hotThroughput(ctx context.Context, d time.Duration, plinth, floor op) (rps,
 		r := run(ctx, 16, d, f)
 		return float64(r.n-r.errs) / time.Since(t0).Seconds(), r
 	}
-	for i := 0; i < 5; i++ {
+	for i := 0; i < max(5, rounds); i++ {
 		v, r := measure(plinth)
 		all = append(all, v)
 		total.merge(r)
@@ -106,7 +106,7 @@ func tenantScale(ctx context.Context, e *env, o options, hotKey string, hot proj
 	getPK := scenarios(hot.Schema, nil)[0]
 	hotOp := plinthOp(client, e.baseURL+"/p/bench/rest/v1", map[string]string{"apikey": hotKey}, getPK)
 	floor := floorOp(client, floorURL, getPK)
-	s.HotAloneRPS, s.FloorAloneRPS, s.HotAloneCPU, s.HotAloneSelf = hotThroughput(ctx, o.duration, hotOp, floor)
+	s.HotAloneRPS, s.FloorAloneRPS, s.HotAloneCPU, s.HotAloneSelf = hotThroughput(ctx, o.duration, o.rounds, hotOp, floor)
 
 	fmt.Fprintf(os.Stderr, "provisioning %d projects ...\n", n)
 	keys := make([]string, n)
@@ -166,7 +166,7 @@ func tenantScale(ctx context.Context, e *env, o options, hotKey string, hot proj
 		return nil, err
 	}
 	fmt.Fprintf(os.Stderr, "catalog settled after provisioning in %s\n", waited.Round(time.Second))
-	s.HotWithAllRPS, s.FloorWithAllRPS, s.HotWithAllCPU, s.HotWithAllSelf = hotThroughput(ctx, o.duration, hotOp, floor)
+	s.HotWithAllRPS, s.FloorWithAllRPS, s.HotWithAllCPU, s.HotWithAllSelf = hotThroughput(ctx, o.duration, o.rounds, hotOp, floor)
 	if s.HotAloneRPS > 0 {
 		s.HotRatio = s.HotWithAllRPS / s.HotAloneRPS
 	}
