@@ -70,7 +70,7 @@ fuzz-short:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./tenants/query/ ./tenants/sqlgen/ ./platform/authz/ ./platform/ratelimit/
 	$(GO) test -run '^$$' -bench DataAPI -benchmem ./platform/server/
-	$(GO) run ./cmd/plinth-bench --duration 2s --rounds 2 --concurrency 16 --json bench.json --svg bench.svg
+	$(GO) run ./cmd/plinth-bench --rounds 6 --concurrency 16 --json bench.json --svg bench.svg
 
 clean:
 	rm -rf bin .plinth
