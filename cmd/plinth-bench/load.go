@@ -85,6 +85,14 @@ func run(ctx context.Context, conc int, d time.Duration, f op) sample {
 	return all
 }
 
+// rate is the sample's successful requests per second over d (0 for no time).
+func (s sample) rate(d time.Duration) float64 {
+	if d <= 0 {
+		return 0
+	}
+	return float64(s.n-s.errs) / d.Seconds()
+}
+
 // merge adds samples of the same target over interleaved rounds.
 func (s *sample) merge(o sample) {
 	s.lat = append(s.lat, o.lat...)
@@ -107,11 +115,9 @@ func summarize(scenario, target string, conc int, s sample, elapsed time.Duratio
 	sort.Slice(s.lat, func(i, j int) bool { return s.lat[i] < s.lat[j] })
 	r := Result{Scenario: scenario, Target: target, Concurrency: conc, Requests: s.n, Errors: s.errs,
 		P50ms: percentile(s.lat, 0.5), P99ms: percentile(s.lat, 0.99)}
-	if elapsed > 0 {
-		r.RPS = float64(s.n-s.errs) / elapsed.Seconds()
-		if rowsPerReq > 1 {
-			r.RowsPerSec = r.RPS * float64(rowsPerReq)
-		}
+	r.RPS = s.rate(elapsed)
+	if rowsPerReq > 1 {
+		r.RowsPerSec = r.RPS * float64(rowsPerReq)
 	}
 	if s.cpu.total > 0 {
 		r.CPUBusy = float64(s.cpu.busy) / float64(s.cpu.total)

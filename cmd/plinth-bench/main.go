@@ -352,7 +352,7 @@ func bench(ctx context.Context, o options, stdout io.Writer) error {
 					took := time.Since(t0)
 					samples[ti].merge(got)
 					elapsed[ti] += took
-					roundRPS[r][ti] = float64(got.n-got.errs) / took.Seconds()
+					roundRPS[r][ti] = got.rate(took)
 					if ctx.Err() != nil {
 						return ctx.Err()
 					}
@@ -422,7 +422,7 @@ func ratio(r, floor Result) float64 {
 
 // roundOrder is the target measured i-th in round r of n targets: the rows
 // of a Williams square (its first row 0, 1, n-1, 2, n-2, …, each next row
-// shifted by one, every other square reversed for odd n), so over the
+// shifted by one; every other square reversed, which odd n needs), so over the
 // rounds each target starts as often as any and follows every other target
 // about equally often: none is always measured right after the same
 // neighbour's load (or its checkpoint).

@@ -79,7 +79,7 @@ func hotThroughput(ctx context.Context, d time.Duration, rounds int, plinth, flo
 	measure := func(f op) (float64, sample) {
 		t0 := time.Now()
 		r := run(ctx, 16, d, f)
-		return float64(r.n-r.errs) / time.Since(t0).Seconds(), r
+		return r.rate(time.Since(t0)), r
 	}
 	for i := 0; i < max(5, rounds); i++ {
 		v, r := measure(plinth)
@@ -89,12 +89,9 @@ func hotThroughput(ctx context.Context, d time.Duration, rounds int, plinth, flo
 		floors = append(floors, v)
 	}
 	cpuPerReq, selfPerReq = total.cpuPerRequest()
-	return median(all), median(floors), cpuPerReq, selfPerReq
-}
-
-func median(v []float64) float64 {
-	sort.Float64s(v)
-	return v[len(v)/2]
+	rps, _, _ = spread(all)
+	floorRPS, _, _ = spread(floors)
+	return rps, floorRPS, cpuPerReq, selfPerReq
 }
 
 // tenantScale provisions n projects with one small table each, then compares
