@@ -1,9 +1,11 @@
 package server
 
 import (
+	"io"
 	"net"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/valyala/fasthttp"
 )
@@ -48,4 +50,50 @@ func (u *unstarted) closeAll() {
 		delete(u.conns, c)
 	}
 	u.n.Store(0)
+}
+
+// lingeringListener closes connections gracefully. The server answers some
+// requests before reading all of them (431 for oversized headers, 413 for an
+// oversized declared body) and then closes; closing a socket with unread
+// bytes makes the kernel send a reset, which can reach the client before the
+// answer and destroy it, so the client sees "connection reset" instead of
+// the error. As net/http does, a close first only ends the server's side
+// (FIN after the answer) and reads what the client is still sending for a
+// short while; the socket closes when the client does, or after that.
+type lingeringListener struct{ net.Listener }
+
+const (
+	lingerTimeout = 500 * time.Millisecond
+	lingerBytes   = 1 << 20
+)
+
+func (l lingeringListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if tc, ok := c.(*net.TCPConn); ok && err == nil {
+		return &lingeringConn{TCPConn: tc}, nil
+	}
+	return c, err
+}
+
+type lingeringConn struct {
+	*net.TCPConn
+	once sync.Once
+}
+
+func (c *lingeringConn) Close() error {
+	var err error
+	c.once.Do(func() {
+		if err = c.CloseWrite(); err != nil {
+			err = c.TCPConn.Close()
+			return
+		}
+		// Off the server's goroutine: a client that keeps the socket open
+		// must not hold up the worker that served it.
+		go func() {
+			_ = c.SetReadDeadline(time.Now().Add(lingerTimeout))
+			_, _ = io.CopyN(io.Discard, c.TCPConn, lingerBytes)
+			_ = c.TCPConn.Close()
+		}()
+	})
+	return err
 }

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/plinth-dev/plinth/internal/testserver"
@@ -175,5 +176,48 @@ func TestAdminSQLAndAudit(t *testing.T) {
 	ts.Admin(t, "GET", "/projects/sqlp/audit", nil).JSON(t, &audit)
 	if len(audit) < 2 || audit[len(audit)-1].Action != "project.create" || audit[0].Action != "sql.run" || audit[0].Actor != "token" {
 		t.Fatalf("audit: %+v", audit)
+	}
+}
+
+// An answer sent before the request was read in full (here 431 for an
+// oversized header) reaches the client: the server's close must not reset
+// the connection under the bytes the client is still sending. Many clients
+// at once, since a reset loses the race only now and then.
+func TestOversizedHeaderAnsweredNotReset(t *testing.T) {
+	t.Parallel()
+	ts := testserver.Start(t)
+	p := ts.CreateProject(t, "bighdr")
+	ts.SQL(t, p.Ref, "create table t (id int)")
+	big := strings.Repeat("a", 64*1024)
+	var wg sync.WaitGroup
+	errs := make(chan string, 800)
+	for range 8 {
+		wg.Go(func() {
+			client := &http.Client{Transport: &http.Transport{}}
+			defer client.CloseIdleConnections()
+			for range 100 {
+				req, _ := http.NewRequest("GET", ts.URL+"/p/bighdr/rest/v1/t", nil)
+				req.Header.Set("apikey", p.ServiceKey)
+				req.Header.Set("X-Big", big)
+				res, err := client.Do(req)
+				if err != nil {
+					errs <- err.Error()
+					continue
+				}
+				_ = res.Body.Close()
+				if res.StatusCode != http.StatusRequestHeaderFieldsTooLarge {
+					errs <- res.Status
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	var got []string
+	for e := range errs {
+		got = append(got, e)
+	}
+	if len(got) > 0 {
+		t.Fatalf("%d of 800 oversized requests got no 431, first: %s", len(got), got[0])
 	}
 }

@@ -274,7 +274,7 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 	errc := make(chan error, 1)
 	s.app.Hooks().OnListen(func(fiber.ListenData) error { s.listening.Store(true); return nil })
 	s.app.Server().ConnState = s.unstarted.track
-	go func() { errc <- s.app.Listener(ln) }()
+	go func() { errc <- s.app.Listener(lingeringListener{ln}) }()
 	select {
 	case err := <-errc:
 		return err
