@@ -59,10 +59,10 @@ func TestBenchRun(t *testing.T) {
 		if r.Requests == 0 || r.Errors != 0 || r.RPS <= 0 || r.VsHTTP <= 0 || r.VsDB <= 0 {
 			t.Errorf("%s/%s: %d requests, %d errors, %.0f req/s, ratios %.2f %.2f", r.Scenario, r.Target, r.Requests, r.Errors, r.RPS, r.VsHTTP, r.VsDB)
 		}
-		// A 150 ms round can end before a slow request (count-exact under
-		// -race) does, and then counts none: a zero ratio, but not two.
-		if len(r.RoundsVsHTTP) != 2 || r.RoundsVsHTTP[0] < 0 || r.RoundsVsHTTP[1] < 0 || r.RoundsVsHTTP[0]+r.RoundsVsHTTP[1] <= 0 {
-			t.Errorf("%s/%s: per-round ratios %v, want two, not both zero", r.Scenario, r.Target, r.RoundsVsHTTP)
+		// Every round finishes at least one request per worker, however
+		// slow (count-exact under -race), so each round has a ratio.
+		if len(r.RoundsVsHTTP) != 2 || r.RoundsVsHTTP[0] <= 0 || r.RoundsVsHTTP[1] <= 0 {
+			t.Errorf("%s/%s: per-round ratios %v, want two, both above zero", r.Scenario, r.Target, r.RoundsVsHTTP)
 		}
 		if n := rows[r.Scenario]; n > 1 && r.RowsPerSec != r.RPS*float64(n) {
 			t.Errorf("%s/%s: %.0f rows/s at %.0f req/s", r.Scenario, r.Target, r.RowsPerSec, r.RPS)

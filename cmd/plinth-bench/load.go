@@ -46,9 +46,11 @@ type sample struct {
 }
 
 // run drives op from conc workers for d and returns latencies and errors.
+// A worker starts no request after d but finishes the one in flight, and
+// that one counts: cutting it off would drop the slowest requests and,
+// when one request outlasts d, leave the round with no result at all.
 func run(ctx context.Context, conc int, d time.Duration, f op) sample {
-	ctx, cancel := context.WithTimeout(ctx, d)
-	defer cancel()
+	deadline := time.Now().Add(d)
 	var mu sync.Mutex
 	var all sample
 	cpu0, cpuOK := readCPU()
@@ -58,11 +60,11 @@ func run(ctx context.Context, conc int, d time.Duration, f op) sample {
 		go func(w int) {
 			defer wg.Done()
 			var s sample
-			for i := 0; ctx.Err() == nil; i++ {
+			for i := 0; ctx.Err() == nil && (i == 0 || time.Now().Before(deadline)); i++ {
 				t0 := time.Now()
 				err := f(ctx, w, i)
 				if ctx.Err() != nil {
-					break // cut off by the deadline: not a real result
+					break // the run was cancelled: not a real result
 				}
 				s.lat = append(s.lat, time.Since(t0))
 				s.n++
