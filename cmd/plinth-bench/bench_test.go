@@ -24,7 +24,7 @@ func TestBenchRun(t *testing.T) {
 	}
 	dir := t.TempDir()
 	o := options{
-		duration: 150 * time.Millisecond, rounds: 2, concurrency: []int{4}, pool: 2, tenants: 3,
+		duration: 150 * time.Millisecond, rounds: 2, concurrency: []int{4}, pool: 2, tenants: 3, settleMax: 2 * time.Second,
 		jsonOut: filepath.Join(dir, "bench.json"), svgOut: filepath.Join(dir, "bench.svg"),
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)

@@ -46,6 +46,7 @@ type options struct {
 	cpuProfile  string
 	memProfile  string
 	noLimits    bool
+	settleMax   time.Duration
 }
 
 func main() {
@@ -63,6 +64,7 @@ func main() {
 	flag.BoolVar(&o.keepDir, "keep", false, "keep the private Postgres directory")
 	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run (server included) to this file")
 	flag.StringVar(&o.memProfile, "memprofile", "", "write an allocation profile of the whole run to this file")
+	flag.DurationVar(&o.settleMax, "settle-max", 5*time.Minute, "longest wait, after provisioning, for autovacuum to finish and the machine to go quiet")
 	flag.BoolVar(&o.noLimits, "no-limits", false, "leave the Redis rate limiter off (to show what it costs)")
 	flag.Parse()
 	for _, c := range strings.Split(conc, ",") {

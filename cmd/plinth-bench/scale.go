@@ -70,7 +70,10 @@ func rssKiB() float64 {
 // hotThroughput is the hot tenant's get-by-pk req/s on Plinth and on the
 // floor: rounds runs of d each (at least five), in turns, after a warm-up,
 // taking the median of each so one noisy moment on a shared machine does
-// not decide a ratio; and Plinth's CPU per request over its runs.
+// not decide a ratio; and Plinth's CPU per request over its runs. Rounds
+// are spread out, idle 4×d between them: on the shared VM the same state
+// measured a minute apart differed by 20% for half a minute at a time, and
+// back-to-back rounds fitted inside one such stretch, medians and all.
 func hotThroughput(ctx context.Context, d time.Duration, rounds int, plinth, floor op) (rps, floorRPS, cpuPerReq, selfPerReq float64) {
 	run(ctx, 16, d/2, plinth)
 	run(ctx, 16, d/2, floor)
@@ -87,6 +90,11 @@ func hotThroughput(ctx context.Context, d time.Duration, rounds int, plinth, flo
 		total.merge(r)
 		v, _ = measure(floor)
 		floors = append(floors, v)
+		select {
+		case <-ctx.Done():
+			return 0, 0, 0, 0
+		case <-time.After(4 * d):
+		}
 	}
 	cpuPerReq, selfPerReq = total.cpuPerRequest()
 	rps, _, _ = spread(all)
@@ -158,11 +166,15 @@ func tenantScale(ctx context.Context, e *env, o options, hotKey string, hot proj
 	s.ColdFirstP99ms = percentile(cold, 0.99)
 	s.RSSPerTenantKiB = (rssKiB() - rss0) / float64(touch)
 
-	waited, err := settleCatalog(ctx, conn)
+	waited, quiet, err := settleCatalog(ctx, conn, o.settleMax)
 	if err != nil {
 		return nil, err
 	}
-	fmt.Fprintf(os.Stderr, "catalog settled after provisioning in %s\n", waited.Round(time.Second))
+	if quiet {
+		fmt.Fprintf(os.Stderr, "catalog settled after provisioning in %s\n", waited.Round(time.Second))
+	} else {
+		fmt.Fprintf(os.Stderr, "machine still busy %s after provisioning; measuring anyway\n", waited.Round(time.Second))
+	}
 	s.HotWithAllRPS, s.FloorWithAllRPS, s.HotWithAllCPU, s.HotWithAllSelf = hotThroughput(ctx, o.duration, o.rounds, hotOp, floor)
 	if s.HotAloneRPS > 0 {
 		s.HotRatio = s.HotWithAllRPS / s.HotAloneRPS
@@ -184,29 +196,62 @@ func tenantScale(ctx context.Context, e *env, o options, hotKey string, hot proj
 // settleCatalog lets Postgres finish what provisioning left it (the
 // catalogs' vacuum and analyze, dirty pages to write) before the hot tenant
 // is measured again, so that the ratio shows what many projects cost a
-// request and not the aftermath of creating them: it vacuums the catalogs,
-// checkpoints, and waits (up to five minutes) for autovacuum workers.
-func settleCatalog(ctx context.Context, conn *pgx.Conn) (time.Duration, error) {
+// request and not the aftermath of creating them: it vacuums every catalog
+// table, checkpoints, and then waits (up to maxWait) until the machine
+// is quiet: no autovacuum worker and the CPU nearly idle for quietFor in a
+// row. Waiting for the workers alone was not enough: autovacuum starts new
+// ones for a while after, and a run that measured straight away saw the hot
+// tenant and the floor both lose 15–25% for its first half minute.
+func settleCatalog(ctx context.Context, conn *pgx.Conn, maxWait time.Duration) (waited time.Duration, quiet bool, err error) {
 	start := time.Now()
-	if _, err := conn.Exec(ctx, "vacuum (analyze) pg_catalog.pg_class, pg_catalog.pg_attribute, pg_catalog.pg_depend, pg_catalog.pg_shdepend, pg_catalog.pg_namespace, pg_catalog.pg_type, pg_catalog.pg_authid, pg_catalog.pg_auth_members, pg_catalog.pg_init_privs"); err != nil {
-		return 0, fmt.Errorf("vacuum catalogs: %w", err)
+	var tables []string
+	rows, err := conn.Query(ctx, `select quote_ident(relname) from pg_class where relnamespace = 'pg_catalog'::regnamespace and relkind = 'r' order by relname`)
+	if err != nil {
+		return 0, false, fmt.Errorf("list catalogs: %w", err)
+	}
+	for rows.Next() {
+		var t string
+		if err := rows.Scan(&t); err != nil {
+			return 0, false, err
+		}
+		tables = append(tables, "pg_catalog."+t)
+	}
+	if err := rows.Err(); err != nil {
+		return 0, false, fmt.Errorf("list catalogs: %w", err)
+	}
+	if _, err := conn.Exec(ctx, "vacuum (analyze) "+strings.Join(tables, ", ")); err != nil {
+		return 0, false, fmt.Errorf("vacuum catalogs: %w", err)
 	}
 	if _, err := conn.Exec(ctx, "checkpoint"); err != nil {
-		return 0, fmt.Errorf("checkpoint: %w", err)
+		return 0, false, fmt.Errorf("checkpoint: %w", err)
 	}
-	for time.Since(start) < 5*time.Minute {
-		var workers int
-		if err := conn.QueryRow(ctx, `select count(*) from pg_stat_activity where backend_type = 'autovacuum worker'`).Scan(&workers); err != nil {
-			return 0, err
-		}
-		if workers == 0 {
-			break
-		}
+	const (
+		quietFor  = 10 * time.Second
+		quietBusy = 0.10 // share of all cores
+	)
+	quietSince := time.Now()
+	last, cpuOK := readCPU()
+	for time.Since(start) < maxWait {
 		select {
 		case <-ctx.Done():
-			return 0, ctx.Err()
+			return 0, false, ctx.Err()
 		case <-time.After(time.Second):
 		}
+		var workers int
+		if err := conn.QueryRow(ctx, `select count(*) from pg_stat_activity where backend_type = 'autovacuum worker'`).Scan(&workers); err != nil {
+			return 0, false, err
+		}
+		now, ok := readCPU()
+		busy := 0.0
+		if d := now.sub(last); ok && cpuOK && d.total > 0 {
+			busy = float64(d.busy) / float64(d.total)
+		}
+		last, cpuOK = now, ok
+		if workers > 0 || busy > quietBusy {
+			quietSince = time.Now()
+		} else if time.Since(quietSince) >= quietFor {
+			return time.Since(start), true, nil
+		}
 	}
-	return time.Since(start), nil
+	return time.Since(start), false, nil
 }
