@@ -199,9 +199,9 @@ func tenantScale(ctx context.Context, e *env, o options, hotKey string, hot proj
 // request and not the aftermath of creating them: it vacuums every catalog
 // table, checkpoints, and then waits (up to maxWait) until the machine
 // is quiet: no autovacuum worker and the CPU nearly idle for quietFor in a
-// row. Waiting for the workers alone was not enough: autovacuum starts new
-// ones for a while after, and a run that measured straight away saw the hot
-// tenant and the floor both lose 15–25% for its first half minute.
+// row. A moment without workers is not enough on its own: the launcher
+// starts the next ones up to a naptime later; the CPU shows that and any
+// other work still going on.
 func settleCatalog(ctx context.Context, conn *pgx.Conn, maxWait time.Duration) (waited time.Duration, quiet bool, err error) {
 	start := time.Now()
 	var tables []string

@@ -60,6 +60,13 @@ func (u *unstarted) closeAll() {
 // the error. As net/http does, a close first only ends the server's side
 // (FIN after the answer) and reads what the client is still sending for a
 // short while; the socket closes when the client does, or after that.
+//
+// Only the serving goroutine's own close lingers. A close from elsewhere
+// while that goroutine waits in Read (shutdown closing idle keep-alive
+// connections) closes at once, as it must to wake the reader. After a close
+// the socket belongs to the drain: the server's reads see EOF, its writes
+// fail and its deadline changes do nothing (fasthttp panics on a deadline
+// error, which a socket the drain has closed would give).
 type lingeringListener struct{ net.Listener }
 
 const (
@@ -77,12 +84,59 @@ func (l lingeringListener) Accept() (net.Conn, error) {
 
 type lingeringConn struct {
 	*net.TCPConn
-	once sync.Once
+	once    sync.Once
+	closed  atomic.Bool
+	reading atomic.Int32
+}
+
+func (c *lingeringConn) Read(b []byte) (int, error) {
+	// reading is raised before closed is checked, and Close sets closed
+	// before it checks reading: either this read sees the close, or the
+	// close sees this read and wakes it by closing the socket.
+	c.reading.Add(1)
+	defer c.reading.Add(-1)
+	if c.closed.Load() {
+		return 0, io.EOF
+	}
+	return c.TCPConn.Read(b)
+}
+
+func (c *lingeringConn) Write(b []byte) (int, error) {
+	if c.closed.Load() {
+		return 0, net.ErrClosed
+	}
+	return c.TCPConn.Write(b)
+}
+
+func (c *lingeringConn) SetDeadline(t time.Time) error {
+	if c.closed.Load() {
+		return nil
+	}
+	return c.TCPConn.SetDeadline(t)
+}
+
+func (c *lingeringConn) SetReadDeadline(t time.Time) error {
+	if c.closed.Load() {
+		return nil
+	}
+	return c.TCPConn.SetReadDeadline(t)
+}
+
+func (c *lingeringConn) SetWriteDeadline(t time.Time) error {
+	if c.closed.Load() {
+		return nil
+	}
+	return c.TCPConn.SetWriteDeadline(t)
 }
 
 func (c *lingeringConn) Close() error {
 	var err error
 	c.once.Do(func() {
+		c.closed.Store(true)
+		if c.reading.Load() > 0 {
+			err = c.TCPConn.Close()
+			return
+		}
 		if err = c.CloseWrite(); err != nil {
 			err = c.TCPConn.Close()
 			return
@@ -90,7 +144,7 @@ func (c *lingeringConn) Close() error {
 		// Off the server's goroutine: a client that keeps the socket open
 		// must not hold up the worker that served it.
 		go func() {
-			_ = c.SetReadDeadline(time.Now().Add(lingerTimeout))
+			_ = c.TCPConn.SetReadDeadline(time.Now().Add(lingerTimeout))
 			_, _ = io.CopyN(io.Discard, c.TCPConn, lingerBytes)
 			_ = c.TCPConn.Close()
 		}()
