@@ -70,5 +70,13 @@ func (t cpuTimes) sub(o cpuTimes) cpuTimes {
 	return cpuTimes{t.busy - o.busy, t.total - o.total, t.self - o.self}
 }
 
+// busyShare is the share of all cores busy over t (0 for no time).
+func (t cpuTimes) busyShare() float64 {
+	if t.total == 0 {
+		return 0
+	}
+	return float64(t.busy) / float64(t.total)
+}
+
 // clockTick is USER_HZ, 100 on every Linux the tool runs on.
 const clockTick = 100

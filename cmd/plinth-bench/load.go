@@ -121,10 +121,8 @@ func summarize(scenario, target string, conc int, s sample, elapsed time.Duratio
 	if rowsPerReq > 1 {
 		r.RowsPerSec = r.RPS * float64(rowsPerReq)
 	}
-	if s.cpu.total > 0 {
-		r.CPUBusy = float64(s.cpu.busy) / float64(s.cpu.total)
-		r.CPUPerReq, r.SelfPerReq = s.cpuPerRequest()
-	}
+	r.CPUBusy = s.cpu.busyShare()
+	r.CPUPerReq, r.SelfPerReq = s.cpuPerRequest()
 	return r
 }
 

@@ -204,22 +204,11 @@ func tenantScale(ctx context.Context, e *env, o options, hotKey string, hot proj
 // other work still going on.
 func settleCatalog(ctx context.Context, conn *pgx.Conn, maxWait time.Duration) (waited time.Duration, quiet bool, err error) {
 	start := time.Now()
-	var tables []string
-	rows, err := conn.Query(ctx, `select quote_ident(relname) from pg_class where relnamespace = 'pg_catalog'::regnamespace and relkind = 'r' order by relname`)
-	if err != nil {
+	var tables string
+	if err := conn.QueryRow(ctx, `select string_agg('pg_catalog.' || quote_ident(relname), ', ') from pg_class where relnamespace = 'pg_catalog'::regnamespace and relkind = 'r'`).Scan(&tables); err != nil {
 		return 0, false, fmt.Errorf("list catalogs: %w", err)
 	}
-	for rows.Next() {
-		var t string
-		if err := rows.Scan(&t); err != nil {
-			return 0, false, err
-		}
-		tables = append(tables, "pg_catalog."+t)
-	}
-	if err := rows.Err(); err != nil {
-		return 0, false, fmt.Errorf("list catalogs: %w", err)
-	}
-	if _, err := conn.Exec(ctx, "vacuum (analyze) "+strings.Join(tables, ", ")); err != nil {
+	if _, err := conn.Exec(ctx, "vacuum (analyze) "+tables); err != nil {
 		return 0, false, fmt.Errorf("vacuum catalogs: %w", err)
 	}
 	if _, err := conn.Exec(ctx, "checkpoint"); err != nil {
@@ -230,7 +219,7 @@ func settleCatalog(ctx context.Context, conn *pgx.Conn, maxWait time.Duration) (
 		quietBusy = 0.10 // share of all cores
 	)
 	quietSince := time.Now()
-	last, cpuOK := readCPU()
+	last, _ := readCPU()
 	for time.Since(start) < maxWait {
 		select {
 		case <-ctx.Done():
@@ -241,12 +230,10 @@ func settleCatalog(ctx context.Context, conn *pgx.Conn, maxWait time.Duration) (
 		if err := conn.QueryRow(ctx, `select count(*) from pg_stat_activity where backend_type = 'autovacuum worker'`).Scan(&workers); err != nil {
 			return 0, false, err
 		}
-		now, ok := readCPU()
 		busy := 0.0
-		if d := now.sub(last); ok && cpuOK && d.total > 0 {
-			busy = float64(d.busy) / float64(d.total)
+		if now, ok := readCPU(); ok {
+			busy, last = now.sub(last).busyShare(), now
 		}
-		last, cpuOK = now, ok
 		if workers > 0 || busy > quietBusy {
 			quietSince = time.Now()
 		} else if time.Since(quietSince) >= quietFor {

